@@ -1,0 +1,11 @@
+"""Celery application; tasks run eagerly when no CELERY_BROKER_URL is configured."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("minzheng")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

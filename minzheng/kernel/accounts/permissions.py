@@ -1,0 +1,84 @@
+"""Kernel permissions and what each role holds.
+
+A permission applies inside the regions of the grants that give it: a town clerk of
+新嘉街道 may change persons of 新嘉街道 and nothing of 王店镇.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from minzheng.kernel.accounts.models import Role, UserKind
+
+if TYPE_CHECKING:
+    from minzheng.kernel.accounts.models import User
+    from minzheng.kernel.regions.models import Region
+
+
+class Perm(StrEnum):
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_CHANGE = "people.change"
+    PEOPLE_REVEAL = "people.reveal_id_number"
+    REGIONS_CHANGE = "regions.change"
+    AUDIT_VIEW = "audit.view"
+    JOBS_VIEW = "jobs.view"
+    JOBS_RUN = "jobs.run"
+    ACCOUNTS_MANAGE = "accounts.manage"
+
+
+_FRONTLINE = {Perm.PEOPLE_VIEW, Perm.JOBS_VIEW}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.VILLAGE_WORKER: frozenset(_FRONTLINE),
+    Role.GRID_WORKER: frozenset(_FRONTLINE),
+    Role.TOWN_CLERK: frozenset(_FRONTLINE | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL}),
+    Role.TOWN_REVIEWER: frozenset(_FRONTLINE | {Perm.PEOPLE_REVEAL}),
+    Role.COUNTY_APPROVER: frozenset(_FRONTLINE | {Perm.PEOPLE_REVEAL, Perm.JOBS_RUN}),
+    Role.CITY_ADMIN: frozenset(
+        _FRONTLINE | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL, Perm.REGIONS_CHANGE, Perm.JOBS_RUN}
+    ),
+    Role.AUDITOR: frozenset({Perm.PEOPLE_VIEW, Perm.AUDIT_VIEW, Perm.JOBS_VIEW}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.JOBS_RUN, Perm.REGIONS_CHANGE}
+    ),
+}
+
+
+def _grants(actor: User) -> list[tuple[str, str]]:
+    """(role, region path) pairs of the actor, cached on the instance for the request."""
+    cached = getattr(actor, "_grant_cache", None)
+    if cached is None:
+        if not actor.is_authenticated or getattr(actor, "kind", None) != UserKind.STAFF:
+            cached = []
+        else:
+            cached = list(actor.grants.values_list("role", "region__path"))
+        actor._grant_cache = cached  # type: ignore[union-attr]
+    return cached
+
+
+def scope_paths(actor: User, perm: Perm) -> list[str]:
+    """Region paths under which the actor holds `perm` (most general first, no overlap)."""
+    paths = sorted({path for role, path in _grants(actor) if perm in ROLE_PERMISSIONS[role]})
+    kept: list[str] = []
+    for path in paths:
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def has_perm(actor: User, perm: Perm, region: Region | None = None) -> bool:
+    """Whether the actor holds `perm` at all (region None) or over `region`."""
+    paths = scope_paths(actor, perm)
+    if region is None:
+        return bool(paths)
+    return any(region.path.startswith(path) for path in paths)
+
+
+def roles(actor: User) -> set[str]:
+    return {role for role, _ in _grants(actor)}
+
+
+def clear_cache(actor: User) -> None:
+    if hasattr(actor, "_grant_cache"):
+        del actor._grant_cache

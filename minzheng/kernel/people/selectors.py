@@ -1,0 +1,143 @@
+"""Reads of the register, always inside the actor's regions."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from minzheng.common import crypto
+from minzheng.common.errors import NotFound, PermissionRefused
+from minzheng.kernel.accounts.permissions import Perm, scope_paths
+from minzheng.kernel.people.id_numbers import IdNumberError, parse_id_number
+from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Household, Membership, Person
+from minzheng.kernel.regions.selectors import path_filter
+
+if TYPE_CHECKING:
+    from minzheng.kernel.accounts.models import User
+
+PHONE_RE = re.compile(r"^1\d{10}$")
+ID_LIKE_RE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
+PINYIN_RE = re.compile(r"^[a-zA-Z]+$")
+
+
+def _view_paths(actor: User) -> list[str]:
+    paths = scope_paths(actor, Perm.PEOPLE_VIEW)
+    if not paths:
+        raise PermissionRefused("You may not view the people register.", code="people_view_denied")
+    return paths
+
+
+def person_scope(actor: User) -> Q:
+    """Persons living or registered (户籍) in the actor's regions."""
+    paths = _view_paths(actor)
+    return path_filter(paths, field="residence_region") | path_filter(
+        paths, field="registered_region"
+    )
+
+
+def household_scope(actor: User) -> Q:
+    return path_filter(_view_paths(actor), field="region")
+
+
+def person_list(*, actor: User, query: str = "") -> QuerySet[Person]:
+    """Persons in scope, optionally matching `query` (see person_search_filter)."""
+    qs = Person.objects.filter(person_scope(actor))
+    if query:
+        qs = qs.filter(person_search_filter(query))
+    return qs.select_related("residence_region", "registered_region").order_by("name_pinyin", "id")
+
+
+def person_search_filter(query: str) -> Q:
+    """What a clerk types: an ID number, a phone number, a name, or pinyin (full or initials).
+
+    Names and pinyin match by prefix so the indexes serve the search at city scale.
+    """
+    text = query.strip()
+    if ID_LIKE_RE.match(text):
+        try:
+            number = parse_id_number(text).value
+        except IdNumberError:
+            return Q(pk__in=[])
+        return Q(id_number_digest=crypto.blind_index(number, purpose=ID_NUMBER_PURPOSE))
+    if PHONE_RE.match(text):
+        return Q(phone=text)
+    if PINYIN_RE.match(text):
+        lowered = text.lower()
+        return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+    return Q(name__startswith=text)
+
+
+def person_get(*, actor: User, person_id: int) -> Person:
+    """One person in scope; NotFound for persons outside it, so their existence is not leaked."""
+    try:
+        return (
+            Person.objects.filter(person_scope(actor))
+            .select_related("residence_region", "registered_region")
+            .get(pk=person_id)
+        )
+    except Person.DoesNotExist:
+        raise NotFound("No such person in your regions.", code="person_not_found") from None
+
+
+def person_memberships(*, person: Person) -> list[Membership]:
+    """The person's household history, current first."""
+    return list(
+        Membership.objects.filter(person=person)
+        .select_related("household__region")
+        .order_by("end_date", "-start_date")
+    )
+
+
+def household_list(*, actor: User, query: str = "") -> QuerySet[Household]:
+    """Households in scope; `query` matches the address or any current member (by search rules)."""
+    qs = Household.objects.filter(household_scope(actor))
+    if query:
+        member_ids = Membership.objects.filter(end_date__isnull=True).filter(
+            **{"person__in": Person.objects.filter(person_search_filter(query))}
+        )
+        qs = qs.filter(
+            Q(address__contains=query.strip()) | Q(pk__in=member_ids.values("household"))
+        )
+    return qs.select_related("region").prefetch_related(_current_members()).order_by("id")
+
+
+def _current_members() -> Prefetch:
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(end_date__isnull=True)
+        .select_related("person")
+        .order_by("start_date", "id"),
+        to_attr="current_memberships",
+    )
+
+
+def household_get(*, actor: User, household_id: int) -> Household:
+    """One household in scope with all memberships (current and past) prefetched."""
+    try:
+        return (
+            Household.objects.filter(household_scope(actor))
+            .select_related("region")
+            .prefetch_related(
+                Prefetch(
+                    "memberships",
+                    queryset=Membership.objects.select_related("person").order_by(
+                        "end_date", "start_date", "id"
+                    ),
+                    to_attr="all_memberships",
+                )
+            )
+            .get(pk=household_id)
+        )
+    except Household.DoesNotExist:
+        raise NotFound("No such household in your regions.", code="household_not_found") from None
+
+
+def current_household(*, person: Person) -> Household | None:
+    membership = (
+        Membership.objects.filter(person=person, end_date__isnull=True)
+        .select_related("household")
+        .first()
+    )
+    return membership.household if membership else None
