@@ -94,6 +94,9 @@ class OneTimeCode(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"one-time code for {self.phone[:3]}****"
+
 
 class ApiToken(TimeStampedModel):
     """A bearer token for the API; only its SHA-256 digest is stored."""

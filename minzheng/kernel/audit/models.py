@@ -19,6 +19,9 @@ class AuditChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
 
+    def __str__(self) -> str:
+        return f"audit chain head #{self.seq}"
+
 
 class AuditEvent(models.Model):
     """One audited action. `hash` covers every field and the previous event's hash."""

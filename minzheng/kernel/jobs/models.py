@@ -71,3 +71,6 @@ class JobChunk(models.Model):
     class Meta:
         ordering = ["job_id", "key"]
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="chunk_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.key}"

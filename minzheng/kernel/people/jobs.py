@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from minzheng.kernel.jobs.registry import JobKind, register_job
 from minzheng.kernel.people.models import Person
@@ -40,26 +40,23 @@ def _roll_up(regions: list[Region], leaf_counts: Counter[int]) -> dict[int, int]
     return totals
 
 
+def _count_by(persons: QuerySet[Person], field: str, path: str) -> Counter[int]:
+    """Living persons per leaf region under `path`, in one GROUP BY."""
+    rows = (
+        persons.filter(**{f"{field}__path__startswith": path})
+        .values(field)
+        .annotate(n=Count("id"))
+        .values_list(field, "n")
+    )
+    return Counter(dict(rows))
+
+
 def _recount_county(params: dict[str, Any], county_code: str) -> int:
     county = Region.objects.get(code=county_code)
     regions = list(Region.objects.filter(path__startswith=county.path))
     living = Person.objects.filter(death_date__isnull=True)
-    resident = Counter(
-        dict(
-            living.filter(residence_region__path__startswith=county.path)
-            .values_list("residence_region")
-            .annotate(n=Count("id"))
-            .values_list("residence_region", "n")
-        )
-    )
-    registered = Counter(
-        dict(
-            living.filter(registered_region__path__startswith=county.path)
-            .values_list("registered_region")
-            .annotate(n=Count("id"))
-            .values_list("registered_region", "n")
-        )
-    )
+    resident = _count_by(living, "residence_region", county.path)
+    registered = _count_by(living, "registered_region", county.path)
     resident_totals = _roll_up(regions, resident)
     registered_totals = _roll_up(regions, registered)
     for region in regions:

@@ -9,7 +9,7 @@ from minzheng.kernel.audit.services import audit_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the hash chain of the audit trail; exit 1 if any event was altered, inserted or deleted."
+    help = "Verify the audit hash chain; fail if any event was altered, inserted or deleted."
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = audit_verify()
