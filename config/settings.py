@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "ninja",  # serves the API docs' Swagger UI from static files, not a CDN
     "minzheng.common",
     "minzheng.kernel.regions",
     "minzheng.kernel.people",
@@ -176,6 +177,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "backoffice/locked_out.html"
+# Staff fail by user name, residents by phone: each is locked out on its own.
+AXES_USERNAME_CALLABLE = "minzheng.kernel.accounts.backends.lockout_key"
 
 # Sessions, cookies and transport security.
 SESSION_COOKIE_HTTPONLY = True

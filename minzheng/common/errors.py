@@ -23,7 +23,7 @@ class ApplicationError(Exception):
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(str(message))
-        self.message = message
+        self.message = str(message)  # in the language active where the refusal was raised
         if code:
             self.code = code
         self.field = field

@@ -26,3 +26,15 @@ class ResidentOneTimeCodeBackend(BaseBackend):
 
     def get_user(self, user_id: int) -> User | None:
         return User.objects.filter(pk=user_id, kind=UserKind.RESIDENT, is_active=True).first()
+
+
+def lockout_key(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
+    """What django-axes counts failed logins against: the user name, or a resident's phone."""
+    credentials = credentials or {}
+    if credentials.get("username"):
+        return str(credentials["username"])
+    if credentials.get("phone"):
+        return f"phone:{credentials['phone']}"
+    if request is not None and request.method == "POST":
+        return request.POST.get("username") or None
+    return None

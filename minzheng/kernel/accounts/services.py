@@ -119,9 +119,10 @@ def one_time_code_send(*, phone: str) -> None:
             lambda: sms_send(
                 phone=phone,
                 text=_(
-                    "Your Jiaxing civil-affairs login code is %(code)s; it expires in 5 minutes."
+                    "Your Jiaxing civil-affairs login code is %(code)s; "
+                    "it expires in %(minutes)d minutes."
                 )
-                % {"code": code},
+                % {"code": code, "minutes": settings.ONE_TIME_CODE_TTL_SECONDS // 60},
             )
         )
 
@@ -147,6 +148,8 @@ def one_time_code_verify(*, phone: str, code: str) -> User | None:
             return None
         OneTimeCode.objects.filter(pk=otc.pk).update(used_at=now)
         user = User.objects.filter(kind=UserKind.RESIDENT, phone=otc.phone).first()
+        if user is not None and not user.is_active:
+            return None
         if user is None:
             user = User(username=f"resident-{otc.phone}", phone=otc.phone, kind=UserKind.RESIDENT)
             user.set_unusable_password()
@@ -191,7 +194,11 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
     if token.user_id != actor.pk and not has_perm(actor, Perm.ACCOUNTS_MANAGE):
         raise PermissionRefused(_("You may not revoke this token."))
     with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if not revoked:
+            raise Conflict(_("This token has already been revoked."), code="token_revoked")
         audit_record(actor=actor, action="accounts.api_token.revoke", obj=token)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from minzheng.common import crypto
 from minzheng.common.errors import NotFound, PermissionRefused
+from minzheng.kernel.accounts.models import UserKind
 from minzheng.kernel.accounts.permissions import Perm, scope_paths
 from minzheng.kernel.people.id_numbers import IdNumberError, parse_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Household, Membership, Person
@@ -86,7 +87,8 @@ def person_memberships(*, person: Person) -> list[Membership]:
     return list(
         Membership.objects.filter(person=person)
         .select_related("household__region")
-        .order_by("end_date", "-start_date")
+        # NULL (current) sorts first on every database, not only on SQLite.
+        .order_by(F("end_date").asc(nulls_first=True), "-start_date")
     )
 
 
@@ -141,3 +143,39 @@ def current_household(*, person: Person) -> Household | None:
         .first()
     )
     return membership.household if membership else None
+
+
+def resident_person(*, resident: User) -> Person | None:
+    """The register person linked to a resident account; None while the account is unlinked.
+
+    A resident's scope is their own record: staff accounts get None here.
+    """
+    if getattr(resident, "kind", None) != UserKind.RESIDENT or resident.person_id is None:
+        return None
+    return (
+        Person.objects.select_related("residence_region", "registered_region")
+        .filter(pk=resident.person_id)
+        .first()
+    )
+
+
+def resident_household(*, resident: User) -> Household | None:
+    """The current household of the resident's linked person, with its current members.
+
+    None for an unlinked account, a person in no household, or a staff account.
+    """
+    if getattr(resident, "kind", None) != UserKind.RESIDENT or resident.person_id is None:
+        return None
+    return (
+        Household.objects.filter(
+            memberships__person_id=resident.person_id, memberships__end_date__isnull=True
+        )
+        .select_related("region")
+        .prefetch_related(_current_members())
+        .first()
+    )
+
+
+def person_history_count(*, person: Person) -> int:
+    """How many recorded versions of the person's facts there are (creation and every change)."""
+    return person.history.count()
