@@ -53,7 +53,7 @@ def _grants(actor: User) -> list[tuple[str, str]]:
             cached = []
         else:
             cached = list(actor.grants.values_list("role", "region__path"))
-        actor._grant_cache = cached  # type: ignore[union-attr]
+        actor._grant_cache = cached  # type: ignore[attr-defined]
     return cached
 
 

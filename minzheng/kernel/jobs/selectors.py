@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from minzheng.common.errors import NotFound, PermissionRefused
 from minzheng.kernel.accounts.permissions import Perm, has_perm
-from minzheng.kernel.jobs.models import JobRun
+from minzheng.kernel.jobs.models import JobChunk, JobRun
 
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
@@ -23,3 +23,8 @@ def job_get(*, actor: User, job_id: int) -> JobRun:
         return job_list(actor=actor).get(pk=job_id)
     except JobRun.DoesNotExist:
         raise NotFound("No such job.", code="job_not_found") from None
+
+
+def job_chunk_list(*, job: JobRun) -> list[JobChunk]:
+    """The job's chunks (usually one per county) in key order."""
+    return list(JobChunk.objects.filter(job_id=job.pk).order_by("key"))

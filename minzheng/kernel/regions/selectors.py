@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from minzheng.common.errors import NotFound
 from minzheng.kernel.regions.models import Region, RegionLevel
+
+if TYPE_CHECKING:
+    from minzheng.kernel.accounts.models import User
 
 
 def region_get_by_code(*, code: str) -> Region:
@@ -45,3 +49,58 @@ def ancestors(*, region: Region) -> list[Region]:
     codes = region.path.strip("/").split("/")
     by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
     return [by_code[c] for c in codes if c in by_code]
+
+
+def region_scope_paths(*, actor: User) -> list[str]:
+    """Paths of the regions the actor may browse: under any of their grants (no overlap)."""
+    from minzheng.kernel.accounts.permissions import Perm, scope_paths
+
+    kept: list[str] = []
+    for path in sorted({path for perm in Perm for path in scope_paths(actor, perm)}):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def region_roots(*, actor: User) -> list[Region]:
+    """The top regions of the actor's scope, with the number of regions directly under each."""
+    paths = region_scope_paths(actor=actor)
+    regions = Region.objects.filter(path__in=paths).annotate(child_count=Count("children"))
+    return list(regions.order_by("code"))
+
+
+def region_get(*, actor: User, code: str) -> Region:
+    """A region inside the actor's scope; NotFound outside it."""
+    paths = region_scope_paths(actor=actor)
+    region = Region.objects.select_related("parent").filter(code=code).first()
+    if region is None or not any(region.path.startswith(path) for path in paths):
+        raise NotFound(f"Region {code} is not in your regions.", code="region_not_found")
+    return region
+
+
+def region_children(*, region: Region) -> QuerySet[Region]:
+    """The regions directly under `region`, each with the number of regions under it."""
+    return region.children.annotate(child_count=Count("children")).order_by("code")
+
+
+def region_list(
+    *, actor: User, parent: Region | None = None, level: str | None = None
+) -> QuerySet[Region]:
+    """Regions inside the actor's scope, ordered by code.
+
+    Optionally only those directly under `parent` or those of one `level`.
+    """
+    condition = Q(pk__in=[])
+    for path in region_scope_paths(actor=actor):
+        condition |= Q(path__startswith=path)
+    qs = Region.objects.filter(condition)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    if level:
+        qs = qs.filter(level=level)
+    return qs.order_by("code")
+
+
+def region_names(*, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the regions with these codes, by code (names and codes are public)."""
+    return dict(Region.objects.filter(code__in=list(codes)).values_list("code", "name"))

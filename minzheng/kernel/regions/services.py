@@ -14,7 +14,7 @@ from minzheng.kernel.regions.models import LEVEL_DEPTH, Region, RegionLevel
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
 
-CHILD_CODE_DIGITS = {RegionLevel.VILLAGE: 12, RegionLevel.GRID: 15}
+CHILD_CODE_DIGITS: dict[str, int] = {RegionLevel.VILLAGE: 12, RegionLevel.GRID: 15}
 
 
 def region_create(

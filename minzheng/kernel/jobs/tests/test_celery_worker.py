@@ -119,7 +119,7 @@ def test_a_task_round_trips_through_a_real_worker(worker):
     "DATABASE_URL" not in os.environ or not os.environ["DATABASE_URL"].startswith("postgres"),
     reason="the worker process shares the test database only on PostgreSQL",
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_county_split_job_runs_on_the_worker(worker):
     from minzheng.testing.world import build_world
 

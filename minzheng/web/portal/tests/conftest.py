@@ -16,9 +16,11 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def client() -> Client:
-    """Tests read the English messages, so they hold whatever the zh-hans catalogue says."""
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
+def client(settings: Any) -> Client:
+    """Tests read the English messages (chosen with the language switch's cookie)."""
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
 
 
 def sent_codes(phone: str) -> list[str]:

@@ -1,0 +1,49 @@
+"""The benchmark database: chosen before Django starts, created on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+LOCAL_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    owned: bool  # created by the benchmark, so it may be dropped and recreated
+
+
+def choose(database: str) -> Target:
+    """DATABASE_URL when given (never dropped), else `database` on the local server."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        return Target(url=given, owned=False)
+    return Target(url=f"{LOCAL_SERVER}/{database}", owned=True)
+
+
+def exists(database: str) -> bool:
+    with psycopg.connect(f"{LOCAL_SERVER}/postgres", autocommit=True) as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+        return row is not None
+
+
+def recreate(database: str) -> None:
+    """Drop `database` if it exists and create it empty."""
+    with psycopg.connect(f"{LOCAL_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def create_if_missing(database: str) -> bool:
+    """Create `database` unless it exists; returns whether it was created."""
+    if exists(database):
+        return False
+    with psycopg.connect(f"{LOCAL_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    return True
