@@ -15,21 +15,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.admin import ReadOnlyAdminMixin
 from minzheng.common.masking import mask_phone
 from minzheng.kernel.accounts.models import ApiToken, RoleGrant, User, UserKind
 from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.accounts.services import role_grant, role_revoke
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RoleGrantInline(ReadOnlyAdminMixin, admin.TabularInline):

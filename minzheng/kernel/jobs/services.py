@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -53,8 +54,12 @@ def job_start(
 
 
 def _enqueue(job_id: int, keys: list[str]) -> None:
-    from minzheng.kernel.jobs.tasks import run_job_chunk
+    """One Celery task per chunk (inline when no broker is configured).
 
+    The task is looked up by name, so this module does not import the tasks module that
+    imports it.
+    """
+    run_job_chunk = current_app.tasks["jobs.run_chunk"]
     for key in keys:
         run_job_chunk.delay(job_id, key)
 
