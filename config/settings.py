@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "minzheng.kernel.audit",
     "minzheng.kernel.notifications",
     "minzheng.kernel.jobs",
+    "minzheng.kernel.parameters",
+    "minzheng.kernel.verification",
     "minzheng.web.backoffice",
     "minzheng.web.portal",
     "minzheng.web.api",

@@ -25,20 +25,35 @@ class Perm(StrEnum):
     JOBS_VIEW = "jobs.view"
     JOBS_RUN = "jobs.run"
     ACCOUNTS_MANAGE = "accounts.manage"
+    VERIFICATION_IMPORT = "verification.import"
+    VERIFICATION_VIEW = "verification.view"
+    VERIFICATION_REPORT = "verification.report"
+    PARAMETERS_VIEW = "parameters.view"
+    PARAMETERS_CHANGE = "parameters.change"
 
 
-_FRONTLINE = {Perm.PEOPLE_VIEW, Perm.JOBS_VIEW}
+_FRONTLINE = {Perm.PEOPLE_VIEW, Perm.JOBS_VIEW, Perm.PARAMETERS_VIEW}
+# Household verification: town clerks and up read and create reports; imports are county+.
+_VERIFY = {Perm.VERIFICATION_VIEW, Perm.VERIFICATION_REPORT}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.VILLAGE_WORKER: frozenset(_FRONTLINE),
     Role.GRID_WORKER: frozenset(_FRONTLINE),
-    Role.TOWN_CLERK: frozenset(_FRONTLINE | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL}),
-    Role.TOWN_REVIEWER: frozenset(_FRONTLINE | {Perm.PEOPLE_REVEAL}),
-    Role.COUNTY_APPROVER: frozenset(_FRONTLINE | {Perm.PEOPLE_REVEAL, Perm.JOBS_RUN}),
-    Role.CITY_ADMIN: frozenset(
-        _FRONTLINE | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL, Perm.REGIONS_CHANGE, Perm.JOBS_RUN}
+    Role.TOWN_CLERK: frozenset(_FRONTLINE | _VERIFY | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL}),
+    Role.TOWN_REVIEWER: frozenset(_FRONTLINE | _VERIFY | {Perm.PEOPLE_REVEAL}),
+    Role.COUNTY_APPROVER: frozenset(
+        _FRONTLINE | _VERIFY | {Perm.PEOPLE_REVEAL, Perm.JOBS_RUN, Perm.VERIFICATION_IMPORT}
     ),
-    Role.AUDITOR: frozenset({Perm.PEOPLE_VIEW, Perm.AUDIT_VIEW, Perm.JOBS_VIEW}),
+    Role.CITY_ADMIN: frozenset(
+        _FRONTLINE
+        | _VERIFY
+        | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL, Perm.REGIONS_CHANGE, Perm.JOBS_RUN}
+        | {Perm.VERIFICATION_IMPORT, Perm.PARAMETERS_CHANGE}
+    ),
+    Role.AUDITOR: frozenset(
+        {Perm.PEOPLE_VIEW, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.VERIFICATION_VIEW,
+         Perm.PARAMETERS_VIEW}
+    ),
     Role.SYSTEM_ADMIN: frozenset(
         {Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.JOBS_RUN, Perm.REGIONS_CHANGE}
     ),
