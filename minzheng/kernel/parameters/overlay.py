@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 from openfisca_core.parameters import Parameter, ParameterNode
-from openfisca_core.periods import instant
 
 from minzheng.rules import JiaxingTaxBenefitSystem, tax_benefit_system
+from minzheng.rules.reforms import ParameterChange, apply_changes, find_parameter
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,7 @@ class DatedValue:
 
 def leaf(parameters: ParameterNode, path: str) -> Parameter:
     """The leaf parameter at a dotted path; KeyError if there is none."""
-    node = reduce(lambda n, key: n.children[key], path.split("."), parameters)
-    if not isinstance(node, Parameter):
-        raise KeyError(path)
-    return node
+    return find_parameter(parameters, path)
 
 
 def leaves(node: ParameterNode) -> Iterator[Parameter]:
@@ -45,20 +41,24 @@ def leaves(node: ParameterNode) -> Iterator[Parameter]:
 def apply_values(parameters: ParameterNode, values: Iterable[DatedValue]) -> None:
     """Insert each value at its start date; it holds until the next dated value."""
     for item in sorted(values, key=lambda v: (v.path, v.start)):
-        parameter = leaf(parameters, item.path)
+        parameter = find_parameter(parameters, item.path)
         start = item.start.isoformat()
         later = sorted(v.instant_str for v in parameter.values_list if v.instant_str > start)
         stop = None
         if later:
-            stop = instant(dt.date.fromisoformat(later[0]) - dt.timedelta(days=1))
-        parameter.update(start=instant(item.start), stop=stop, value=item.value)
-        for at_instant in parameter.values_list:
-            if at_instant.instant_str == start:
-                at_instant.metadata = {
-                    "reference": item.source_document,
-                    "unconfirmed": False,
-                    "source": "database",
-                }
+            stop = (dt.date.fromisoformat(later[0]) - dt.timedelta(days=1)).isoformat()
+        change = ParameterChange(
+            name=item.path,
+            start=start,
+            stop=stop,
+            value=item.value,
+            metadata={
+                "reference": item.source_document,
+                "unconfirmed": False,
+                "source": "database",
+            },
+        )
+        apply_changes(parameters, [change])
 
 
 def system_with(values: Iterable[DatedValue]) -> JiaxingTaxBenefitSystem:
