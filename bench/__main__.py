@@ -26,6 +26,13 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--tracemalloc", action="store_true", help="also trace the Python heap (slower)"
     )
+    parser.add_argument(
+        "--source-import",
+        type=int,
+        default=1_000_000,
+        metavar="ROWS",
+        help="rows of the verification source-import benchmark (0 skips it)",
+    )
     return parser.parse_args()
 
 
@@ -64,6 +71,10 @@ def main() -> None:
         )
     if not args.no_search:
         search.run(count=args.queries, seed=args.seed)
+    if args.source_import:
+        from bench import source_import
+
+        source_import.show(source_import.run(rows=args.source_import, seed=args.seed))
     sys.stdout.flush()
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("minzheng.web.api.urls")),
     path("portal/", include("minzheng.web.portal.urls")),
+    path("verification/", include("minzheng.kernel.verification.urls")),
     path("", include("minzheng.web.backoffice.urls")),
 ]
 

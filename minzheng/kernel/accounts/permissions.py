@@ -51,8 +51,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         | {Perm.VERIFICATION_IMPORT, Perm.PARAMETERS_CHANGE}
     ),
     Role.AUDITOR: frozenset(
-        {Perm.PEOPLE_VIEW, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.VERIFICATION_VIEW,
-         Perm.PARAMETERS_VIEW}
+        {
+            Perm.PEOPLE_VIEW,
+            Perm.AUDIT_VIEW,
+            Perm.JOBS_VIEW,
+            Perm.VERIFICATION_VIEW,
+            Perm.PARAMETERS_VIEW,
+        }
     ),
     Role.SYSTEM_ADMIN: frozenset(
         {Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.JOBS_RUN, Perm.REGIONS_CHANGE}

@@ -20,6 +20,7 @@ from minzheng.kernel.accounts.api import router as accounts_router
 from minzheng.kernel.jobs.api import router as jobs_router
 from minzheng.kernel.people.api import router as people_router
 from minzheng.kernel.regions.api import router as regions_router
+from minzheng.kernel.verification.api import router as verification_router
 from minzheng.web.api.problems import DOCUMENTED, PROBLEM_CONTENT_TYPE, problem_response
 
 logger = logging.getLogger("minzheng.api")
@@ -81,6 +82,7 @@ api.add_router("", accounts_router)
 api.add_router("", people_router)
 api.add_router("", regions_router)
 api.add_router("", jobs_router)
+api.add_router("", verification_router)
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from minzheng.kernel.accounts.services import api_token_create
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.jobs.services import job_start
 from minzheng.kernel.people.models import Household, Membership, Person
+from minzheng.kernel.verification.services import verification_report_create
 from minzheng.web.api.api import api
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,7 @@ class Target:
     region_code: str
     job_id: int
     token_id: int
+    report_id: int
     markers: list[str]
 
 
@@ -48,6 +50,7 @@ def target(world) -> Target:
     family = world.families["wangdian"]
     token, _ = api_token_create(actor=world.other_town_clerk, name="王店镇对接")
     job = job_start(actor=None, kind="people.population_recount", enqueue=False)
+    report = verification_report_create(actor=None, household=family.household, purpose="dibao")
     markers = [p.name for p in family.members] + [family.household.address]
     markers += [p.id_number_masked for p in family.members]
     return Target(
@@ -56,6 +59,7 @@ def target(world) -> Target:
         region_code=world.regions["wangdian_village"].code,
         job_id=job.pk,
         token_id=token.pk,
+        report_id=report.pk,
         markers=markers,
     )
 
@@ -67,6 +71,8 @@ def _fill(route: str, target: Target) -> str:
         "code": target.region_code,
         "job_id": target.job_id,
         "token_id": target.token_id,
+        "report_id": target.report_id,
+        "batch_id": target.report_id,  # source batches are not a household's data
     }
     return re.sub(r"[<{](?:\w+:)?(\w+)[>}]", lambda m: str(values[m.group(1)]), route)
 
@@ -75,7 +81,7 @@ def _page_routes(patterns=None, prefix: str = "") -> Iterator[str]:
     """Every route of the back office and the portal, as a template like persons/<int:..>/."""
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace in {"backoffice", "portal"} or (
+            if pattern.namespace in {"backoffice", "portal", "verification"} or (
                 pattern.namespace is None and str(pattern.pattern) == ""
             ):
                 yield from _page_routes(pattern.url_patterns, prefix + str(pattern.pattern))

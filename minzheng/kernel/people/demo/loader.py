@@ -287,7 +287,21 @@ def seed_demo(
         _record(report)
         population_recount()
         report.timings["population recount"] = time.perf_counter() - started
+        _seed_verification(report)
     return report
+
+
+def _seed_verification(report: SeedReport) -> None:
+    """Demo source records for household verification, when that app is installed."""
+    from django.apps import apps
+
+    if not apps.is_installed("minzheng.kernel.verification"):
+        return
+    from minzheng.kernel.verification.demo import seed_source_records
+
+    started = time.perf_counter()
+    if seed_source_records(seed=report.seed):
+        report.timings["verification records"] = time.perf_counter() - started
 
 
 def _record(report: SeedReport) -> None:

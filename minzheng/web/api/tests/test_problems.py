@@ -123,6 +123,13 @@ def test_openapi_document(client):
         "/api/v1/regions/{code}",
         "/api/v1/jobs",
         "/api/v1/jobs/{job_id}",
+        "/api/v1/verification/sources",
+        "/api/v1/verification/batches",
+        "/api/v1/verification/batches/{batch_id}",
+        "/api/v1/verification/batches/{batch_id}/accept",
+        "/api/v1/verification/batches/{batch_id}/discard",
+        "/api/v1/verification/reports",
+        "/api/v1/verification/reports/{report_id}",
     }
     assert set(schema["components"]["securitySchemes"]) == {"BearerTokenAuth", "SessionAuth"}
     assert "Problem" in schema["components"]["schemas"]
