@@ -25,8 +25,8 @@ ID_LIKE_RE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
 PINYIN_RE = re.compile(r"^[a-zA-Z]+$")
 
 
-def _view_paths(actor: User) -> list[str]:
-    paths = scope_paths(actor, Perm.PEOPLE_VIEW)
+def _view_paths(actor: User, perm: Perm = Perm.PEOPLE_VIEW) -> list[str]:
+    paths = scope_paths(actor, perm)
     if not paths:
         raise PermissionRefused("You may not view the people register.", code="people_view_denied")
     return paths
@@ -40,8 +40,8 @@ def person_scope(actor: User) -> Q:
     )
 
 
-def household_scope(actor: User) -> Q:
-    return path_filter(_view_paths(actor), field="region")
+def household_scope(actor: User, perm: Perm = Perm.PEOPLE_VIEW) -> Q:
+    return path_filter(_view_paths(actor, perm), field="region")
 
 
 def person_list(*, actor: User, query: str = "") -> QuerySet[Person]:
@@ -79,6 +79,35 @@ def person_search_filter(query: str) -> Q:
     return Q(name__startswith=text)
 
 
+def person_candidates(*, actor: User, query: str, limit: int = 8) -> list[Person]:
+    """The first persons in scope matching `query`, each with `current_memberships` (0 or 1).
+
+    For pickers that choose a person to add to a household: a person may live in one
+    household at a time, so the picker shows where each candidate lives now.
+    """
+    if not query.strip():
+        return []
+    current = Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(end_date__isnull=True).select_related("household"),
+        to_attr="current_memberships",
+    )
+    return list(person_list(actor=actor, query=query).prefetch_related(current)[:limit])
+
+
+def id_number_taken(*, id_number: str) -> bool:
+    """Whether a valid ID number is already in the register, in any region.
+
+    Registering the number would be refused anyway; this lets a form say so before saving.
+    """
+    try:
+        number = parse_id_number(id_number).value
+    except IdNumberError:
+        return False
+    digest = crypto.blind_index(number, purpose=ID_NUMBER_PURPOSE)
+    return Person.objects.filter(id_number_digest=digest).exists()
+
+
 def person_get(*, actor: User, person_id: int) -> Person:
     """One person in scope; NotFound for persons outside it, so their existence is not leaked."""
     try:
@@ -101,9 +130,14 @@ def person_memberships(*, person: Person) -> list[Membership]:
     )
 
 
-def household_list(*, actor: User, query: str = "") -> QuerySet[Household]:
-    """Households in scope; `query` matches the address or any current member (by search rules)."""
-    qs = Household.objects.filter(household_scope(actor))
+def household_list(
+    *, actor: User, query: str = "", perm: Perm = Perm.PEOPLE_VIEW
+) -> QuerySet[Household]:
+    """Households in scope; `query` matches the address or any current member (by search rules).
+
+    `perm` narrows the scope, e.g. to the households the actor may change (Perm.PEOPLE_CHANGE).
+    """
+    qs = Household.objects.filter(household_scope(actor, perm))
     if query:
         member_ids = Membership.objects.filter(end_date__isnull=True).filter(
             **{"person__in": Person.objects.filter(person_search_filter(query))}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from minzheng.common.errors import NotFound
 from minzheng.kernel.regions.models import Region, RegionLevel
 
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
+    from minzheng.kernel.accounts.permissions import Perm
 
 
 def region_get_by_code(*, code: str) -> Region:
@@ -62,9 +63,18 @@ def region_scope_paths(*, actor: User) -> list[str]:
     return kept
 
 
-def region_roots(*, actor: User) -> list[Region]:
-    """The top regions of the actor's scope, with the number of regions directly under each."""
-    paths = region_scope_paths(actor=actor)
+def region_roots(*, actor: User, perm: Perm | None = None) -> list[Region]:
+    """The top regions of the actor's scope, with the number of regions directly under each.
+
+    With `perm`, only the top regions where the actor holds that permission (e.g. the
+    regions whose register they may change).
+    """
+    if perm is None:
+        paths = region_scope_paths(actor=actor)
+    else:
+        from minzheng.kernel.accounts.permissions import scope_paths
+
+        paths = scope_paths(actor, perm)
     regions = Region.objects.filter(path__in=paths).annotate(child_count=Count("children"))
     return list(regions.order_by("code"))
 
@@ -76,6 +86,27 @@ def region_get(*, actor: User, code: str) -> Region:
     if region is None or not any(region.path.startswith(path) for path in paths):
         raise NotFound(f"Region {code} is not in your regions.", code="region_not_found")
     return region
+
+
+def region_chain_children(*, region: Region) -> tuple[list[Region], dict[str, list[Region]]]:
+    """The chain from the city down to `region`, and the regions directly under each of them.
+
+    One query, for choosing a region level by level. The lists are keyed by parent code.
+    """
+    codes = region.path.strip("/").split("/")
+    rows = (
+        Region.objects.filter(Q(code__in=codes) | Q(parent__code__in=codes))
+        .annotate(parent_code=F("parent__code"))
+        .order_by("code")
+    )
+    chain: dict[str, Region] = {}
+    children: dict[str, list[Region]] = {code: [] for code in codes}
+    for row in rows:
+        if row.code in children:
+            chain[row.code] = row
+        if row.parent_code in children:  # type: ignore[attr-defined]
+            children[row.parent_code].append(row)  # type: ignore[attr-defined]
+    return [chain[code] for code in codes if code in chain], children
 
 
 def region_children(*, region: Region) -> QuerySet[Region]:

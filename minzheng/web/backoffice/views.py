@@ -65,6 +65,7 @@ from minzheng.web.backoffice.labels import (
     OBJECT_TYPE_LABELS,
     job_kind_label,
 )
+from minzheng.web.backoffice.register_views import can_change
 
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
@@ -141,6 +142,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"greeting": _greeting(timezone.now()), "roots": roots}
     if has_perm(actor, Perm.PEOPLE_VIEW):
         context["can_search"] = True
+        context["can_change"] = has_perm(actor, Perm.PEOPLE_CHANGE)
         # Live counts below the city; the city-wide figures come from the region statistics.
         if roots and all(root.level != RegionLevel.CITY for root in roots):
             context["person_count"] = person_list(actor=actor).count()
@@ -180,6 +182,7 @@ def search(request: HttpRequest) -> HttpResponse:
     query, kind = form.cleaned_query(), form.cleaned_kind()
     shown_query = _masked_query(query)
     context: dict[str, Any] = {
+        "can_change": has_perm(actor, Perm.PEOPLE_CHANGE),
         "form": form,
         "query": shown_query,
         "kind": kind,
@@ -213,11 +216,16 @@ def _can_reveal(actor: User, person: Person) -> bool:
 
 def _person_context(actor: User, *, person: Person, **extra: Any) -> dict[str, Any]:
     memberships = person_memberships(person=person)
+    current = next((m for m in memberships if m.end_date is None), None)
     return {
         "person": person,
         "age": person.age_on(person.death_date or timezone.localdate()),
         "memberships": memberships,
-        "current_membership": next((m for m in memberships if m.end_date is None), None),
+        "current_membership": current,
+        "can_edit": can_change(actor, person.residence_region),
+        "can_move": can_change(
+            actor, current.household.region if current else person.residence_region
+        ),
         "history_count": person_history_count(person=person),
         "can_reveal": _can_reveal(actor, person),
         "reveal_form": RevealForm(),
@@ -288,6 +296,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             "current_members": current,
             "past_members": past,
             "region_trail": _trail(actor, household.region),
+            "can_change": can_change(actor, household.region),
         },
     )
 

@@ -68,6 +68,12 @@ SECTIONS = {
     "person": "search",
     "person_reveal": "search",
     "household": "search",
+    "person_new": "search",
+    "person_edit": "search",
+    "person_move": "search",
+    "household_new": "search",
+    "member_add": "search",
+    "member_end": "search",
     "regions": "regions",
     "region": "regions",
     "jobs": "jobs",
@@ -100,3 +106,23 @@ def minutes(duration: Any) -> int:
 @register.filter
 def get_item(mapping: dict[str, Any], key: str) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def as_list(value: Any) -> list[Any]:
+    """[value], or [] for None: to show one chosen object with a list's template."""
+    return [] if value in (None, "") else [value]
+
+
+@register.filter
+def chosen(form: Any, name: str) -> Any:
+    """The object chosen so far in the form's picker `name` (see the register forms)."""
+    return form.chosen(name)
+
+
+@register.filter
+def relation_label(relation: str) -> str:
+    """The display name of a relation to the head of household."""
+    from minzheng.kernel.people.models import Relation
+
+    return str(Relation(relation).label) if relation in Relation.values else relation
