@@ -33,6 +33,11 @@ def _arguments() -> argparse.Namespace:
         metavar="ROWS",
         help="rows of the verification source-import benchmark (0 skips it)",
     )
+    parser.add_argument(
+        "--determination",
+        action="store_true",
+        help="time the bulk determination and the what-if preview (city scale)",
+    )
     return parser.parse_args()
 
 
@@ -75,6 +80,10 @@ def main() -> None:
         from bench import source_import
 
         source_import.show(source_import.run(rows=args.source_import, seed=args.seed))
+    if args.determination:
+        from bench import determination
+
+        determination.show(determination.run())
     sys.stdout.flush()
 
 

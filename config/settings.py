@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "minzheng.kernel.jobs",
     "minzheng.kernel.parameters",
     "minzheng.kernel.verification",
+    "minzheng.domains.assistance",
     "minzheng.web.backoffice",
     "minzheng.web.portal",
     "minzheng.web.api",

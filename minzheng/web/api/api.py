@@ -15,6 +15,7 @@ from ninja.operation import Operation
 
 from minzheng.common.api import Problem
 from minzheng.common.errors import ApplicationError
+from minzheng.domains.assistance.api import router as assistance_router
 from minzheng.kernel.accounts.api import STAFF_AUTH
 from minzheng.kernel.accounts.api import router as accounts_router
 from minzheng.kernel.jobs.api import router as jobs_router
@@ -83,6 +84,7 @@ api.add_router("", people_router)
 api.add_router("", regions_router)
 api.add_router("", jobs_router)
 api.add_router("", verification_router)
+api.add_router("", assistance_router)
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -111,7 +113,9 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @api.exception_handler(ApplicationError)
 def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     errors = None
-    if exc.field:
+    if exc.extra.get("errors"):
+        errors = list(exc.extra["errors"])  # several fields at fault, e.g. an assess body
+    elif exc.field:
         errors = [{"field": exc.field, "message": str(exc.message), "location": None}]
     elif exc.status == 422:
         errors = []

@@ -130,6 +130,8 @@ def test_openapi_document(client):
         "/api/v1/verification/batches/{batch_id}/discard",
         "/api/v1/verification/reports",
         "/api/v1/verification/reports/{report_id}",
+        "/api/v1/assistance/assess",
+        "/api/v1/assistance/households/{household_id}/assessment",
     }
     assert set(schema["components"]["securitySchemes"]) == {"BearerTokenAuth", "SessionAuth"}
     assert "Problem" in schema["components"]["schemas"]

@@ -12,6 +12,7 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from config.wsgi import application
 from minzheng.kernel.accounts.models import ApiToken
@@ -36,6 +37,16 @@ def _keep_the_test_connection():
     signals.request_finished.connect(close_old_connections)
 
 
+# Operations whose input rules JSON Schema cannot state (unique member ids, a birth date before
+# the assessment date, the rows of an uploaded file, a date within the register's range): a
+# schema-valid request may be rightly refused with 422. They are still checked for server
+# errors and response conformance.
+CROSS_FIELD_VALIDATION = {
+    ("POST", "/api/v1/assistance/assess"),
+    ("POST", "/api/v1/verification/batches"),
+    ("POST", "/api/v1/verification/reports"),
+}
+
 # Serving the OpenAPI document touches no table, so it loads at collection time.
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
@@ -51,4 +62,9 @@ def test_api(case, admin_token):
     token, secret = admin_token
     # DELETE /tokens/{id} may draw this very token; keep it usable for the next examples.
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=None)
-    case.call_and_validate(headers={"Authorization": f"Bearer {secret}"})
+    excluded = (
+        [positive_data_acceptance]
+        if (case.method.upper(), case.operation.path) in CROSS_FIELD_VALIDATION
+        else []
+    )
+    case.call_and_validate(headers={"Authorization": f"Bearer {secret}"}, excluded_checks=excluded)

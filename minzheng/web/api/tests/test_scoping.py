@@ -67,6 +67,8 @@ TARGETS = {
     ("post", "/api/v1/verification/batches/{batch_id}/discard"): "list",
     ("post", "/api/v1/verification/reports"): "body",
     ("get", "/api/v1/verification/reports/{report_id}"): "region",
+    ("post", "/api/v1/assistance/assess"): "body",
+    ("get", "/api/v1/assistance/households/{household_id}/assessment"): "region",
 }
 
 
