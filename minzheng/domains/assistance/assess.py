@@ -37,7 +37,7 @@ __all__ = [
 COUNTIES = frozenset(get_args(CountyCode))
 INCOME_ITEMS = ("wage", "business", "property", "transfer", "pension_basic", "excluded")
 # The register's relations that the rules name differently.
-RELATIONS = {Relation.CHILD_IN_LAW: "child", Relation.PARENT_IN_LAW: "parent"}
+RELATIONS: dict[str, str] = {Relation.CHILD_IN_LAW: "child", Relation.PARENT_IN_LAW: "parent"}
 DISABILITY_GRADES = range(1, 5)
 
 

@@ -515,7 +515,7 @@ def empty_outputs(population: CountyPopulation) -> OutputArrays:
 
 
 def _column_values(outputs: OutputArrays) -> dict[str, np.ndarray]:
-    values = {}
+    values: dict[str, np.ndarray] = {}
     for column in COLUMNS:
         array = column.value(outputs)
         if column.kind == "money":
@@ -615,7 +615,7 @@ def _write_portable(
         Q(county=county) | Q(household_id__in=ids)
     ).delete()
     cents = Decimal("0.01")
-    columns = {}
+    columns: dict[str, list[Any]] = {}
     for column in COLUMNS:
         array = values[column.name]
         if column.kind == "money":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _money(label: str) -> models.DecimalField:
+
+def _money(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(label, max_digits=12, decimal_places=2, default=0)
 
 

@@ -312,7 +312,7 @@ def _deaths(rows: dict[str, _Rows], today: dt.date) -> None:
 
 def _write(rows: dict[str, _Rows], seed: int) -> int:
     sources = {s.code: s for s in DataSource.objects.all()}
-    city = Region.objects.filter(parent__isnull=True).order_by("path").first()
+    city = Region.objects.filter(parent__isnull=True).order_by("path").get()
     total = 0
     with transaction.atomic():
         for code, source_rows in sorted(rows.items()):

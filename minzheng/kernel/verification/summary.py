@@ -152,8 +152,8 @@ def build(
         )
         for heading, total in income.items():
             household_income[heading] += total
-        for key, value in assets.items():
-            household_assets[key] += value
+        for asset, value in assets.items():
+            household_assets[asset] += value
         member_rows.append(
             {
                 "person_id": person.pk,

@@ -454,12 +454,12 @@ class RowValidator:
                 {i for i, v in enumerate(values) if v in wrong_values} if wrong_values else set()
             )
         for index in sorted(wrong):
-            value = out[index]
-            if value is None:
+            verdict: Any = out[index]
+            if verdict is None:
                 if column.required:
                     bad.setdefault(index, []).append((column.key, self._missing(column), ""))
             else:
-                bad.setdefault(index, []).append((column.key, value, values[index]))
+                bad.setdefault(index, []).append((column.key, verdict, values[index]))
         return out
 
     def validate(self, chunk: Chunk, *, room: int = 1_000_000) -> ChunkResult:
@@ -560,7 +560,7 @@ class RowValidator:
                 "duplicate_row",
                 "",
                 render(
-                    lambda first=first: (
+                    lambda first=first: (  # type: ignore[misc]
                         _("Duplicate row: the same %(columns)s as line %(line)d.")
                         % {"columns": labels, "line": first}
                     )

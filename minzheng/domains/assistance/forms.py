@@ -1,0 +1,67 @@
+"""Back-office forms of the policy parameters: proposing a value and withdrawing a change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def first_of_next_month(today: dt.date | None = None) -> dt.date:
+    today = today or timezone.localdate()
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+class ProposeForm(forms.Form):
+    """A new dated value of one parameter, with the document that sets it.
+
+    The value is checked and typed by the service (number, yes/no or text, as the baseline).
+    """
+
+    start = forms.DateField(
+        label=_("Effective from"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        help_text=_("The value holds from this date until the next dated value."),
+    )
+    value = forms.CharField(
+        label=_("New value"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
+    )
+    source_document = forms.CharField(
+        label=_("Source document"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        help_text=_(
+            "The official notice that sets this figure, with its number, "
+            "e.g. 嘉政发〔2026〕12号."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+
+    def __init__(self, *args: Any, value_help: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"start": first_of_next_month()})
+        super().__init__(*args, **kwargs)
+        if value_help:
+            self.fields["value"].help_text = value_help
+
+    def clean_source_document(self) -> str:
+        text = self.cleaned_data["source_document"].strip()
+        if not text:
+            raise forms.ValidationError(_("Name the document that sets this value."))
+        return text
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawing"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
