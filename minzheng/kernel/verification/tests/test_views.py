@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def as_user():
     def login(user) -> Client:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client = Client()  # pages open in Chinese, as for the clerks
         client.force_login(user)
         return client
 
@@ -52,14 +52,14 @@ def test_upload_shows_every_bad_row_then_imports_the_valid_ones(world, as_user, 
         response.status_code == 302 and response["Location"] == f"/verification/batches/{batch.pk}/"
     )
     body = client.get(response["Location"]).content.decode()
-    assert "nothing was imported" in body and "Import the 1 valid rows" in body
-    assert "is missing" in body
+    assert "未导入任何数据" in body and "导入 1 行有效数据" in body
+    assert "该列为必填项" in body
     assert SourceRecord.objects.count() == 0
     client.post(f"/verification/batches/{batch.pk}/accept/")
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PARTIAL and SourceRecord.objects.count() == 1
     again = client.post("/verification/upload/", {"source": "wage_tax", "file": upload(data)})
-    assert again.status_code == 409 and "already uploaded" in again.content.decode()
+    assert again.status_code == 409 and "同一文件不会重复导入" in again.content.decode()
 
 
 def test_household_page_creates_a_report_and_refuses_other_towns(world, as_user):
