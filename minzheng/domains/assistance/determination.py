@@ -33,7 +33,9 @@ from psycopg import sql as pgsql
 from minzheng.domains.assistance.models import Determination
 from minzheng.kernel.people.models import Membership
 from minzheng.kernel.regions.models import Region, RegionLevel
+from minzheng.kernel.verification.sources import INCOME_HEADINGS
 from minzheng.rules import batch
+from minzheng.rules.batch import HOUSEHOLD_OUTPUTS
 from minzheng.rules.enums import (
     ApprovalLevel,
     DisabilityCategory,
@@ -63,31 +65,8 @@ CATEGORY_NAMES = list(DisabilityCategory.names)
 WORK_NAMES = list(WorkAbility.names)
 TEMPORARY_NAMES = list(TemporaryType.names)
 APPROVAL_NAMES = list(ApprovalLevel.names)
-INCOME_HEADINGS = ("wage", "business", "property", "transfer", "pension_basic", "excluded")
 
-# What the batch computes for the Determination table.
-HOUSEHOLD_OUTPUTS = (
-    "dibao_standard",
-    "household_size",
-    "per_capita_income",
-    "assets_pass",
-    "dibao_eligible",
-    "dibao_top_up",
-    "dibao_graduated_exit",
-    "dibao_graduated_exit_amount",
-    "dibao_amount",
-    "on_dibao",
-    "marginal_eligible",
-    "marginal_graduated_exit",
-    "on_marginal",
-    "low_income_rural",
-    "expenditure_poverty",
-    "temporary_type",
-    "temporary_amount",
-    "temporary_approval_level",
-    "price_subsidy",
-    "assistance_monthly_total",
-)
+# What the batch computes for the Determination table: the rules' household outputs.
 PERSON_OUTPUTS = (
     "dibao_covered",
     "separate_enrolment_amount",

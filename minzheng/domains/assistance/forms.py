@@ -23,7 +23,7 @@ class ProposeForm(forms.Form):
 
     start = forms.DateField(
         label=_("Effective from"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
         help_text=_("The value holds from this date until the next dated value."),
     )
     value = forms.CharField(
@@ -36,8 +36,7 @@ class ProposeForm(forms.Form):
         max_length=300,
         widget=forms.TextInput(attrs={"class": "form-control"}),
         help_text=_(
-            "The official notice that sets this figure, with its number, "
-            "e.g. 嘉政发〔2026〕12号."
+            "The official notice that sets this figure, with its number, e.g. 嘉政发〔2026〕12号."
         ),
     )
     note = forms.CharField(

@@ -114,6 +114,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_people": has_perm(actor, Perm.PEOPLE_VIEW),
         "can_view_jobs": has_perm(actor, Perm.JOBS_VIEW),
         "can_view_audit": has_perm(actor, Perm.AUDIT_VIEW),
+        "can_view_parameters": has_perm(actor, Perm.PARAMETERS_VIEW),
         "can_open_admin": bool(actor.is_active and actor.is_staff),
     }
 

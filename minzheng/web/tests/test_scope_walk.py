@@ -7,6 +7,7 @@ added later is walked too. Path parameters are filled with the 王店镇 family'
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from minzheng.kernel.accounts.services import api_token_create
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.jobs.services import job_start
+from minzheng.kernel.parameters.models import ParameterChange
+from minzheng.kernel.parameters.services import parameter_change_propose
 from minzheng.kernel.people.models import Household, Membership, Person
 from minzheng.kernel.verification.services import verification_report_create
 from minzheng.web.api.api import api
@@ -30,8 +33,9 @@ INSIDERS = ["other_town_clerk", "city_admin"]
 REFUSED = {302, 401, 403, 404, 405}
 # Jobs are city-wide batch records, not a household's data: their pages are walked for
 # leaks, but any staff member may open them.
-NOT_REGION_SCOPED = ("/jobs/", "/api/v1/jobs/")
+NOT_REGION_SCOPED = ("/jobs/", "/api/v1/jobs/", "/assistance/parameters/")
 SEARCHES = ["王", "wjg", "wang", "王店", "幸福路21号"]
+PARAMETER = "assistance.dibao.standard.c330411"
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Target:
     job_id: int
     token_id: int
     report_id: int
+    change_id: int
     markers: list[str]
 
 
@@ -51,6 +56,9 @@ def target(world) -> Target:
     token, _ = api_token_create(actor=world.other_town_clerk, name="王店镇对接")
     job = job_start(actor=None, kind="people.population_recount", enqueue=False)
     report = verification_report_create(actor=None, household=family.household, purpose="dibao")
+    change = parameter_change_propose(
+        actor=None, path=PARAMETER, start=dt.date(2026, 7, 1), value=1200, source_document="walk"
+    )
     markers = [p.name for p in family.members] + [family.household.address]
     markers += [p.id_number_masked for p in family.members]
     return Target(
@@ -60,6 +68,7 @@ def target(world) -> Target:
         job_id=job.pk,
         token_id=token.pk,
         report_id=report.pk,
+        change_id=change.pk,
         markers=markers,
     )
 
@@ -73,6 +82,8 @@ def _fill(route: str, target: Target) -> str:
         "token_id": target.token_id,
         "report_id": target.report_id,
         "batch_id": target.report_id,  # source batches are not a household's data
+        "change_id": target.change_id,  # policy parameters are city-wide, not a household's
+        "parameter": PARAMETER,
     }
     return re.sub(r"[<{](?:\w+:)?(\w+)[>}]", lambda m: str(values[m.group(1)]), route)
 
@@ -81,7 +92,7 @@ def _page_routes(patterns=None, prefix: str = "") -> Iterator[str]:
     """Every route of the back office and the portal, as a template like persons/<int:..>/."""
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace in {"backoffice", "portal", "verification"} or (
+            if pattern.namespace in {"backoffice", "portal", "verification", "assistance"} or (
                 pattern.namespace is None and str(pattern.pattern) == ""
             ):
                 yield from _page_routes(pattern.url_patterns, prefix + str(pattern.pattern))
@@ -224,4 +235,5 @@ def _register_snapshot() -> tuple:
         list(Person.objects.order_by("pk").values_list("pk", "name", "phone", "updated_at")),
         list(Household.objects.order_by("pk").values_list("pk", "address", "updated_at")),
         list(Membership.objects.order_by("pk").values_list("pk", "end_date")),
+        list(ParameterChange.objects.order_by("pk").values_list("pk", "status", "value")),
     )

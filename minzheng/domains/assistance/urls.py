@@ -1,0 +1,18 @@
+from django.urls import path
+
+from minzheng.domains.assistance import views
+
+app_name = "assistance"
+urlpatterns = [
+    path("parameters/", views.parameter_index, name="parameters"),
+    path("parameters/changes/<int:change_id>/", views.change_detail, name="change"),
+    path(
+        "parameters/changes/<int:change_id>/confirm/", views.change_confirm, name="change_confirm"
+    ),
+    path(
+        "parameters/changes/<int:change_id>/withdraw/",
+        views.change_withdraw,
+        name="change_withdraw",
+    ),
+    path("parameters/<str:parameter>/", views.parameter_detail, name="parameter"),
+]
