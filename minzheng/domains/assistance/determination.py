@@ -8,9 +8,11 @@ Steps of one county (one job chunk):
    ``values_list`` in chunks;
 2. read each member's monthly incomes from the verification sources with one grouped query;
 3. evaluate every household with ``rules.batch.determine`` and the rules in force;
-4. write one Determination per household: PostgreSQL copies the rows into a temporary table
-   and upserts them (``INSERT … ON CONFLICT (household, period) DO UPDATE``); SQLite deletes
-   and bulk-creates. Households of the county without members that day lose their row.
+4. write one Determination per household: PostgreSQL deletes the county's rows of the month
+   and copies the new ones straight into the table (a binary COPY built by numpy; if a
+   household still has a row of the month under another county, the chunk falls back to a
+   temporary table and ``INSERT … ON CONFLICT (household, period) DO UPDATE``); SQLite
+   deletes and bulk-creates. Households of the county without members that day lose their row.
 
 Nothing here loops over ORM objects; the caller's transaction (the job chunk's) holds it all.
 """
@@ -25,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from psycopg import sql as pgsql
@@ -581,6 +583,152 @@ def _write_postgresql(
         cursor.execute(f"DROP TABLE {temp}")
 
 
+# A fixed-width binary numeric of four base-10000 digits (weight 2, two decimals): holds any
+# value of a numeric(12, 2) column; the server strips the zero digits. Two big-endian words:
+# the header (digit count, weight, sign, scale) and the four digits.
+_NUMERIC_FIELDS = [("head", ">u8"), ("digits", ">u8")]
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _numeric_words(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The header and digit words of each value, rounded to cents."""
+    cents = np.rint(np.asarray(array, dtype=np.float64) * 100).astype(np.int64)
+    head = np.where(
+        cents < 0, (4 << 48) | (2 << 32) | (0x4000 << 16) | 2, (4 << 48) | (2 << 32) | 2
+    )
+    cents = np.abs(cents)
+    whole = cents // 100
+    digits = (whole // 100_000_000) << 48
+    digits |= ((whole // 10_000) % 10_000) << 32
+    digits |= (whole % 10_000) << 16
+    digits |= (cents % 100) * 100
+    return head.astype(np.uint64), digits.astype(np.uint64)
+
+
+def _direct_copy_payload(
+    county: str,
+    period: dt.date,
+    household_ids: np.ndarray,
+    values: dict[str, np.ndarray],
+    job_id: int | None,
+    now: dt.datetime,
+) -> tuple[list[str], list[Any]]:
+    """The table's columns and the parts of a binary COPY stream of the rows, built by numpy.
+
+    The code columns come last; rows are grouped by their pair of codes so that every group
+    has fixed-width rows (one structured array per group).
+    """
+    fixed = [c for c in COLUMNS if c.kind != "code"]
+    coded = [c for c in COLUMNS if c.kind == "code"]
+    names = ["household_id", "period", "county", "computed_at", "job_id"]
+    names += [c.name for c in fixed] + [c.name for c in coded]
+    county_bytes = county.encode()
+    base: list[tuple[str, Any]] = [
+        ("count", ">i2"),
+        ("l_household", ">i4"),
+        ("v_household", ">i8"),
+        ("l_period", ">i4"),
+        ("v_period", ">i4"),
+        ("l_county", ">i4"),
+        ("v_county", f"S{len(county_bytes)}"),
+        ("l_computed", ">i4"),
+        ("v_computed", ">i8"),
+        ("l_job", ">i4"),
+    ]
+    if job_id is not None:
+        base.append(("v_job", ">i8"))
+    types = {"bool": "u1", "int": ">i2"}
+    for column in fixed:
+        if column.kind == "money":
+            base += [(f"l_{column.name}", ">i4"), (f"v_{column.name}", _NUMERIC_FIELDS)]
+        else:
+            base += [(f"l_{column.name}", ">i4"), (f"v_{column.name}", types[column.kind])]
+    numerics = {c.name: _numeric_words(values[c.name]) for c in fixed if c.kind == "money"}
+    microseconds = (now - _PG_EPOCH) // dt.timedelta(microseconds=1)
+    pair = np.zeros(len(household_ids), dtype=np.int64)
+    for column in coded:
+        pair = pair * len(column.codes) + values[column.name].astype(np.int64)
+    unique_pairs, group_of = np.unique(pair, return_inverse=True)
+    keys = []
+    for value in unique_pairs.tolist():
+        key = []
+        for column in reversed(coded):
+            value, code = divmod(value, len(column.codes))
+            key.insert(0, code)
+        keys.append(key)
+    parts: list[Any] = [b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)]
+    for group, key in enumerate(keys):
+        picked: Any = slice(None) if len(keys) == 1 else np.flatnonzero(group_of == group)
+        labels = [c.codes[int(code)].encode() for c, code in zip(coded, key, strict=True)]
+        fields = base + [
+            item
+            for i, label in enumerate(labels)
+            for item in ((f"l_code{i}", ">i4"), (f"v_code{i}", f"S{len(label)}" if label else "V0"))
+        ]
+        rows = np.zeros(len(household_ids[picked]), dtype=np.dtype(fields))
+        rows["count"] = len(names)
+        rows["l_household"], rows["v_household"] = 8, household_ids[picked]
+        rows["l_period"], rows["v_period"] = 4, (period - dt.date(2000, 1, 1)).days
+        rows["l_county"], rows["v_county"] = len(county_bytes), county_bytes
+        rows["l_computed"], rows["v_computed"] = 8, microseconds
+        if job_id is None:
+            rows["l_job"] = -1
+        else:
+            rows["l_job"], rows["v_job"] = 8, job_id
+        for column in fixed:
+            target = rows[f"v_{column.name}"]
+            if column.kind == "money":
+                head, digits = numerics[column.name]
+                rows[f"l_{column.name}"] = 16
+                target["head"], target["digits"] = head[picked], digits[picked]
+            else:
+                rows[f"l_{column.name}"] = np.dtype(types[column.kind]).itemsize
+                rows[f"v_{column.name}"] = values[column.name][picked]
+        for i, label in enumerate(labels):
+            rows[f"l_code{i}"] = len(label)
+            if label:
+                rows[f"v_code{i}"] = label
+        parts.append(rows.view(np.uint8).data)
+    parts.append(struct.pack(">h", -1))
+    return names, parts
+
+
+def _write_postgresql_county(
+    county: str,
+    period: dt.date,
+    household_ids: np.ndarray,
+    values: dict[str, np.ndarray],
+    job_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """Replace the county's rows of the month: one DELETE, then one binary COPY into the table.
+
+    A household of the county may still have a row of the month under another county (it
+    moved since the last run): the COPY then breaks the one-row-per-month constraint, and the
+    chunk falls back to the upsert, which replaces that row.
+    """
+    from psycopg import errors
+
+    table = Determination._meta.db_table
+    names, parts = _direct_copy_payload(county, period, household_ids, values, job_id, now)
+    connection.ensure_connection()
+    with transaction.atomic():
+        raw = connection.connection
+        with raw.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE period = %s AND county = %s",  # noqa: S608
+                [period, county],
+            )
+        try:
+            with transaction.atomic(), raw.cursor() as cursor:
+                statement = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+                with cursor.copy(statement) as copy:
+                    for part in parts:
+                        copy.write(part)
+        except errors.UniqueViolation:
+            _write_postgresql(county, period, household_ids, values, job_id, now)
+
+
 def _write_portable(
     county: str,
     period: dt.date,
@@ -627,7 +775,7 @@ def write_determinations(
     """Replace the county's determinations for the month with ``outputs``; returns the count."""
     period = population.on.replace(day=1)
     values = _column_values(outputs)
-    writer = _write_postgresql if connection.vendor == "postgresql" else _write_portable
+    writer = _write_postgresql_county if connection.vendor == "postgresql" else _write_portable
     writer(population.county, period, population.household_ids, values, job_id, timezone.now())
     return population.household_count
 

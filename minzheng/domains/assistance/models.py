@@ -27,9 +27,10 @@ class Determination(models.Model):
         on_delete=models.PROTECT,
         related_name="determinations",
         verbose_name=_("household"),
+        db_index=False,  # the unique (household, period) index serves the lookups
     )
     period = models.DateField(_("month"), help_text=_("First day of the month determined."))
-    county = models.CharField(_("county code"), max_length=6, db_index=True)
+    county = models.CharField(_("county code"), max_length=6)  # indexed with the period
     household_size = models.PositiveSmallIntegerField(_("members"), default=0)
     dibao_standard = _money(_("dibao standard"))
     per_capita_income = _money(_("monthly income per capita"))

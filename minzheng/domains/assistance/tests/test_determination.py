@@ -283,3 +283,19 @@ def test_reads_are_scoped_to_the_actors_regions(world):
 def test_only_job_runners_start_a_determination(world):
     with pytest.raises(PermissionRefused):
         determination_start(actor=world.town_clerk, on=ON, enqueue=False)
+
+
+def test_a_household_that_moved_county_keeps_one_row_under_its_new_county(world):
+    """The month's row written under the old county is replaced, not duplicated."""
+    from minzheng.kernel.people.models import Household
+
+    household, _ = elderly_single(world)
+    determine_county(county=NANHU, on=ON)
+    assert Determination.objects.get(household=household).county == NANHU
+    Household.objects.filter(pk=household.pk).update(region=world.regions["wangdian_grid"])
+
+    determine_county(county=XIUZHOU, on=ON)
+
+    rows = Determination.objects.filter(household=household, period=PERIOD)
+    assert [row.county for row in rows] == [XIUZHOU]
+    assert Determination.objects.filter(period=PERIOD).count() == 3  # + the two families
