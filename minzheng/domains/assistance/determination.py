@@ -649,9 +649,9 @@ def _direct_copy_payload(
     for column in coded:
         pair = pair * len(column.codes) + values[column.name].astype(np.int64)
     unique_pairs, group_of = np.unique(pair, return_inverse=True)
-    keys = []
+    keys: list[list[int]] = []
     for value in unique_pairs.tolist():
-        key = []
+        key: list[int] = []
         for column in reversed(coded):
             value, code = divmod(value, len(column.codes))
             key.insert(0, code)
