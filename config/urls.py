@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("minzheng.web.api.urls")),
     path("portal/", include("minzheng.web.portal.urls")),
     path("verification/", include("minzheng.kernel.verification.urls")),
+    path("v/", include("minzheng.kernel.documents.urls")),
     path("assistance/", include("minzheng.domains.assistance.urls")),
     path("", include("minzheng.web.backoffice.urls")),
 ]

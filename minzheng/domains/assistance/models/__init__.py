@@ -1,0 +1,7 @@
+"""Tables of the assistance domain: determinations (the rules' monthly results) and the
+casework of applications, enrolments and their steps."""
+
+from minzheng.domains.assistance.models.casework import *  # noqa: F403
+from minzheng.domains.assistance.models.determination import Determination
+
+__all__ = ["Determination"]

@@ -1,0 +1,5 @@
+"""Reads of the assistance domain, always inside the actor's regions."""
+
+from minzheng.domains.assistance.selectors.determination import determination_list
+
+__all__ = ["determination_list"]

@@ -1,0 +1,6 @@
+"""Public document verification pages."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "documents"
+urlpatterns: list = []
