@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from bench.database import vacuum_if_needed
 from bench.seeding import peak_rss_mb
 from minzheng.common import crypto
 from minzheng.kernel.people.id_numbers import make_id_number
@@ -114,6 +115,7 @@ def run(*, rows: int, seed: int) -> ImportFigures:
             f"({size:,.0f} MB CSV; {from_register:,} persons from the register; "
             f"written in {time.perf_counter() - started:.1f} s, not timed) =="
         )
+        vacuum_if_needed([SourceRecord._meta.db_table, SourceBatch._meta.db_table])
         before = peak_rss_mb()
         with open(path, "rb") as file:
             started = time.perf_counter()

@@ -5,10 +5,12 @@ Steps of one county (one job chunk):
 1. read the members living together on the date (Membership current on that date, living
    persons) and their facts into numpy arrays: PostgreSQL streams them with a binary COPY of
    fixed-width integer columns (parsed by numpy without a Python loop); SQLite reads
-   ``values_list`` in chunks;
+   ``values_list`` in chunks; numpy sorts them by household, the head first;
 2. read each member's monthly incomes from the verification sources with one grouped query;
-3. evaluate every household with ``rules.batch.determine`` and the rules in force;
-4. write one Determination per household: PostgreSQL deletes the county's rows of the month
+3. read each household's assets (deposits, houses, vehicles, business) from the asset
+   sources' records with the household check's rules of counting (one COPY, numpy groups);
+4. evaluate every household with ``rules.batch.determine`` and the rules in force;
+5. write one Determination per household: PostgreSQL deletes the county's rows of the month
    and copies the new ones straight into the table (a binary COPY built by numpy; if a
    household still has a row of the month under another county, the chunk falls back to a
    temporary table and ``INSERT … ON CONFLICT (household, period) DO UPDATE``); SQLite
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -182,6 +185,8 @@ class CountyPopulation:
     student: np.ndarray
     work_ability: np.ndarray  # int16 index
     incomes: dict[str, np.ndarray] = field(default_factory=dict)  # heading -> yuan per month
+    # deposits (yuan), houses, vehicles (counts), business (bool): household-aligned
+    assets: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def household_count(self) -> int:
@@ -233,11 +238,14 @@ def _case(column: str, mapping: dict[str, int], default: int) -> str:
     return f"(CASE {column} {whens} ELSE {default} END)::int4"
 
 
-def _copy_binary_ints(query: pgsql.Composable, width: int) -> np.ndarray:
-    """Rows of ``width`` non-null int4 columns from a binary COPY, as an (n, width) array.
+def _copy_binary_ints(
+    query: pgsql.Composable, width: int, *, wide: tuple[int, ...] = ()
+) -> np.ndarray:
+    """Rows of ``width`` non-null integer columns from a binary COPY, as an (n, width) array.
 
-    Every row of such a COPY has the same size (field count, then length and value of each
-    field), so numpy reads the stream as a structured array in one step.
+    Columns are int4 except those whose positions are in ``wide`` (int8). Every row of such a
+    COPY has the same size (field count, then length and value of each field), so numpy reads
+    the stream as a structured array in one step.
     """
     connection.ensure_connection()
     raw = connection.connection
@@ -250,7 +258,11 @@ def _copy_binary_ints(query: pgsql.Composable, width: int) -> np.ndarray:
     header = 11 + 4 + 4 + struct.unpack(">I", bytes(buffer[15:19]))[0]
     row_dtype = np.dtype(
         [("fields", ">i2")]
-        + [item for i in range(width) for item in ((f"l{i}", ">i4"), (f"v{i}", ">i4"))]
+        + [
+            item
+            for i in range(width)
+            for item in ((f"l{i}", ">i4"), (f"v{i}", ">i8" if i in wide else ">i4"))
+        ]
     )
     count = (len(buffer) - header - 2) // row_dtype.itemsize
     rows = np.frombuffer(buffer, dtype=row_dtype, count=count, offset=header)
@@ -279,7 +291,6 @@ def _members_postgresql(county_path: str, on: dt.date) -> np.ndarray:
         " WHERE r.path LIKE {path} AND m.start_date <= {on}"
         " AND (m.end_date IS NULL OR m.end_date >= {on})"
         " AND (p.death_date IS NULL OR p.death_date > {on})"
-        " ORDER BY m.household_id, (m.relation <> 'head'), m.person_id"
     ).format(path=pgsql.Literal(county_path + "%"), on=pgsql.Literal(on))
     return _copy_binary_ints(query, len(PERSON_COLUMNS))
 
@@ -324,10 +335,7 @@ def _members_portable(county_path: str, on: dt.date, chunk_size: int = 20_000) -
         )
         for household, person, rel, birth, grade, cat, ill, student, ability, region in stream
     ]
-    array = np.array(encoded, dtype=np.int64).reshape(-1, len(PERSON_COLUMNS))
-    # The head first in each household, as the PostgreSQL query orders them.
-    order = np.lexsort((array[:, 1], array[:, 2] != 0, array[:, 0]))
-    return array[order]
+    return np.array(encoded, dtype=np.int64).reshape(-1, len(PERSON_COLUMNS))
 
 
 def read_population(county: str, on: dt.date, *, lookback_months: int = 12) -> CountyPopulation:
@@ -337,6 +345,9 @@ def read_population(county: str, on: dt.date, *, lookback_months: int = 12) -> C
         rows = _members_postgresql(county_region.path, on)
     else:
         rows = _members_portable(county_region.path, on)
+    # By household, the head first: sorted here, not by the database (a sort of the county's
+    # members spills to disk at the default work_mem and costs more than the query's joins).
+    rows = rows[np.lexsort((rows[:, 1], rows[:, 2] != RELATION_NAMES.index("head"), rows[:, 0]))]
     household_of = rows[:, 0]
     first = np.ones(len(rows), dtype=bool)
     first[1:] = household_of[1:] != household_of[:-1]
@@ -366,6 +377,7 @@ def read_population(county: str, on: dt.date, *, lookback_months: int = 12) -> C
         work_ability=rows[:, 8].astype(np.int16),
     )
     population.incomes = read_incomes(population, lookback_months=lookback_months)
+    population.assets = read_assets(population)
     return population
 
 
@@ -412,7 +424,9 @@ def read_incomes(population: CountyPopulation, *, lookback_months: int) -> dict[
     )
     order = np.argsort(ids)
     sorted_ids = ids[order]
-    wage_by_month: dict[tuple[int, dt.date], float] = {}
+    # A month's wage: summed within each source (wage and labour of the tax source add up),
+    # then the largest of the sources.
+    wage_by_source: dict[tuple[int, dt.date, int], float] = defaultdict(float)
     for person_id, source_id, item, month, total in rows.iterator(chunk_size=20_000):
         heading = headings.get((source_id, item), "")
         if heading not in incomes:
@@ -422,15 +436,239 @@ def read_incomes(population: CountyPopulation, *, lookback_months: int) -> dict[
             continue  # not a member of this county's households on the date
         index = int(order[position])
         if heading == "wage":
-            key = (index, month)
-            wage_by_month[key] = max(wage_by_month.get(key, 0.0), float(total))
+            wage_by_source[(index, month, source_id)] += float(total)
         else:
             incomes[heading][index] += float(total)
+    wage_by_month: dict[tuple[int, dt.date], float] = {}
+    for (index, month, _source), amount in wage_by_source.items():
+        wage_by_month[(index, month)] = max(wage_by_month.get((index, month), 0.0), amount)
     for (index, _month), amount in wage_by_month.items():
         incomes["wage"][index] += amount
     for heading in incomes:
         incomes[heading] /= lookback_months
     return incomes
+
+
+# Asset kinds counted for the household, as the verification summary counts them.
+DEPOSITS, HOUSES, VEHICLES, BUSINESS = range(4)
+ASSET_RECORD_COLUMNS = (
+    "person_id",
+    "source_id",
+    "kind",  # DEPOSITS … BUSINESS
+    "key",  # reference and item: records about the same thing of the same person
+    "thing",  # reference (or the record's own id when it has none): a co-owned thing
+    "batch_id",
+    "record_id",
+    "cents",
+    "active",  # a business registration in force
+)
+
+
+@dataclass(frozen=True)
+class AssetRules:
+    """Which records of the asset sources count as what (the verification summary's rules).
+
+    Deposits: items of the deposit source with an asset heading; houses: real-estate items
+    headed "houses"; vehicles: vehicle items headed "vehicles" (a mobility vehicle for a
+    disabled person is not counted); businesses: every item of the business source while the
+    registration's status is "active".
+    """
+
+    items: dict[int, dict[str, int]]  # source id -> item code -> kind (deposits, houses, vehicles)
+    business_sources: tuple[int, ...]
+
+    @property
+    def source_ids(self) -> list[int]:
+        return sorted({*self.items, *self.business_sources})
+
+
+def asset_rules() -> AssetRules:
+    from minzheng.kernel.verification.models import DataSource, RecordKind
+    from minzheng.kernel.verification.sources import ASSET_HEADINGS
+    from minzheng.kernel.verification.summary import ASSET_KINDS, item_headings
+
+    sources = {s.pk: s for s in DataSource.objects.filter(kind__in=ASSET_KINDS)}
+    items: dict[int, dict[str, int]] = defaultdict(dict)
+    for (source_id, item), heading in item_headings(sources).items():
+        kind = sources[source_id].kind
+        if kind == RecordKind.DEPOSIT and heading in ASSET_HEADINGS:
+            items[source_id][item] = DEPOSITS
+        elif kind == RecordKind.REAL_ESTATE and heading == "houses":
+            items[source_id][item] = HOUSES
+        elif kind == RecordKind.VEHICLE and heading == "vehicles":
+            items[source_id][item] = VEHICLES
+    business = tuple(sorted(pk for pk, s in sources.items() if s.kind == RecordKind.BUSINESS))
+    return AssetRules(items=dict(items), business_sources=business)
+
+
+def _asset_records_postgresql(
+    rules: AssetRules, lowest: int, highest: int, on: dt.date
+) -> np.ndarray:
+    """The asset records of persons ``lowest``…``highest`` dated up to ``on``, as int columns.
+
+    References and items are hashed to 64 bits (``hashtextextended``) so that every column
+    is a fixed-width integer; the chance that two different references of one person in one
+    source share a hash is about 1 in 10^19.
+    """
+    from minzheng.kernel.verification.models import SourceRecord
+
+    table = pgsql.Identifier(SourceRecord._meta.db_table)
+    conditions: list[pgsql.Composable] = []
+    if rules.business_sources:
+        conditions.append(
+            pgsql.SQL("WHEN r.source_id IN ({}) THEN {}").format(
+                pgsql.SQL(", ").join(pgsql.Literal(pk) for pk in rules.business_sources),
+                pgsql.Literal(BUSINESS),
+            )
+        )
+    for source_id, items in sorted(rules.items.items()):
+        for asset in sorted(set(items.values())):
+            codes = [code for code, k in items.items() if k == asset]
+            conditions.append(
+                pgsql.SQL("WHEN r.source_id = {} AND r.item IN ({}) THEN {}").format(
+                    pgsql.Literal(source_id),
+                    pgsql.SQL(", ").join(pgsql.Literal(code) for code in codes),
+                    pgsql.Literal(asset),
+                )
+            )
+    kind = pgsql.SQL("(CASE {} ELSE -1 END)").format(pgsql.SQL(" ").join(conditions))
+    query = pgsql.SQL(
+        "SELECT * FROM (SELECT r.person_id::int4, r.source_id::int4, {kind}::int4 AS kind,"
+        " hashtextextended(COALESCE(r.reference, '') || chr(31) || r.item, 0),"
+        " CASE WHEN COALESCE(r.reference, '') = '' THEN -r.id"
+        " ELSE hashtextextended(r.reference, 0) END,"
+        " r.batch_id::int8, r.id::int8, COALESCE(round(r.amount * 100), 0)::int8,"
+        " CASE WHEN r.source_id IN ({business}) THEN (NOT (r.payload ? 'status')"
+        " OR COALESCE(r.payload ->> 'status' = 'active', false))::int4 ELSE 1 END"
+        " FROM {table} r"
+        " WHERE r.source_id IN ({sources}) AND r.person_id BETWEEN {lowest} AND {highest}"
+        " AND r.period_start <= {on}) AS records WHERE kind >= 0"
+    ).format(
+        kind=kind,
+        table=table,
+        sources=pgsql.SQL(", ").join(pgsql.Literal(pk) for pk in rules.source_ids),
+        business=pgsql.SQL(", ").join(pgsql.Literal(pk) for pk in rules.business_sources or (0,)),
+        lowest=pgsql.Literal(lowest),
+        highest=pgsql.Literal(highest),
+        on=pgsql.Literal(on),
+    )
+    return _copy_binary_ints(query, len(ASSET_RECORD_COLUMNS), wide=(3, 4, 5, 6, 7))
+
+
+def _asset_records_portable(
+    rules: AssetRules, lowest: int, highest: int, on: dt.date, chunk_size: int = 20_000
+) -> np.ndarray:
+    from minzheng.kernel.verification.models import SourceRecord
+
+    rows = (
+        SourceRecord.objects.filter(
+            source_id__in=rules.source_ids,
+            person_id__gte=lowest,
+            person_id__lte=highest,
+            period_start__lte=on,
+        )
+        .order_by()
+        .values_list(
+            "person_id", "source_id", "item", "reference", "batch_id", "id", "amount", "payload"
+        )
+    )
+    keys: dict[tuple[str, str], int] = {}
+    things: dict[str, int] = {}
+    encoded = []
+    for person, source, item, reference, batch_id, pk, amount, payload in rows.iterator(chunk_size):
+        if source in rules.business_sources:
+            kind = BUSINESS
+        else:
+            kind = rules.items.get(source, {}).get(item, -1)
+        if kind < 0:
+            continue
+        reference = reference or ""
+        key = keys.setdefault((reference, item), len(keys))
+        thing = things.setdefault(reference, len(things) + 1) if reference else -pk
+        cents = round((amount or 0) * 100)
+        encoded.append(
+            (
+                person,
+                source,
+                kind,
+                key,
+                thing,
+                batch_id,
+                pk,
+                cents,
+                (payload or {}).get("status", "active") == "active",
+            )
+        )
+    return np.array(encoded, dtype=np.int64).reshape(-1, len(ASSET_RECORD_COLUMNS))
+
+
+def _distinct_count(groups: np.ndarray, *keys: np.ndarray, count: int) -> np.ndarray:
+    """How many distinct ``keys`` each group (household index) holds."""
+    if not len(groups):
+        return np.zeros(count, dtype=np.int32)
+    order = np.lexsort((*reversed(keys), groups))
+    stacked = [groups[order], *(k[order] for k in keys)]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = np.any([column[1:] != column[:-1] for column in stacked], axis=0)
+    return np.bincount(stacked[0][first], minlength=count).astype(np.int32)
+
+
+def read_assets(population: CountyPopulation) -> dict[str, np.ndarray]:
+    """Each household's assets on the date, as the verification report of that day counts them.
+
+    Set-based, aggregated per household in numpy, with the rules of the household check
+    (``kernel.verification.summary``): of the records about the same thing of a person
+    (source, reference, item) the one of the latest batch counts; a house, vehicle or
+    business held by several members counts once; deposits add up. Records dated after the
+    day and records not yet matched to a person of the register do not count.
+    """
+    n = population.household_count
+    assets: dict[str, np.ndarray] = {
+        "deposits": np.zeros(n, dtype=np.float64),
+        "houses": np.zeros(n, dtype=np.int32),
+        "vehicles": np.zeros(n, dtype=np.int32),
+        "business": np.zeros(n, dtype=bool),
+    }
+    rules = asset_rules()
+    if not population.person_count or not rules.source_ids:
+        return assets
+    ids = population.person_ids
+    reader = (
+        _asset_records_postgresql if connection.vendor == "postgresql" else _asset_records_portable
+    )
+    records = reader(rules, int(ids.min()), int(ids.max()), population.on)
+    if not len(records):
+        return assets
+    person, source, kind, key, thing, batch, record, cents, active = records.T
+    # 1. members of the county's households only
+    order = np.argsort(ids)
+    position = np.clip(np.searchsorted(ids[order], person), 0, len(ids) - 1)
+    member = ids[order][position] == person
+    # 2. the latest record of each (person, source, reference, item)
+    picked = np.flatnonzero(member)
+    latest = np.lexsort(
+        (record[picked], batch[picked], key[picked], source[picked], person[picked])
+    )
+    picked = picked[latest]
+    last = np.ones(len(picked), dtype=bool)
+    same = (person[picked][1:] == person[picked][:-1]) & (source[picked][1:] == source[picked][:-1])
+    last[:-1] = ~(same & (key[picked][1:] == key[picked][:-1]))
+    picked = picked[last]
+    # 3. a business counts while its registration is active
+    picked = picked[(kind[picked] != BUSINESS) | (active[picked] != 0)]
+    household = population.person_household[order[position[picked]]]
+    kinds = kind[picked]
+    deposits = kinds == DEPOSITS
+    assets["deposits"] = (
+        np.bincount(household[deposits], weights=cents[picked][deposits], minlength=n) / 100
+    )
+    for name, value in (("houses", HOUSES), ("vehicles", VEHICLES), ("business", BUSINESS)):
+        chosen = kinds == value
+        counted = _distinct_count(
+            household[chosen], source[picked][chosen], thing[picked][chosen], count=n
+        )
+        assets[name] = counted > 0 if name == "business" else counted
+    return assets
 
 
 def rule_inputs(
@@ -453,6 +691,7 @@ def rule_inputs(
     }
     for heading, values in population.incomes.items():
         persons[f"income_{heading}"] = values
+    households.update(population.assets)
     return households, persons, population.person_household, population.person_is_head
 
 

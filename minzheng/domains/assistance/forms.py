@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -64,3 +64,45 @@ class WithdrawForm(forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
+
+
+class AffectedFilterForm(forms.Form):
+    """Which households affected by a previewed change to list: county, programme, direction.
+
+    Every field is optional (all); the choices are the counties the change touches and the
+    programmes of the preview.
+    """
+
+    county = forms.ChoiceField(
+        label=_("County"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    programme = forms.ChoiceField(
+        label=_("Programme"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        required=False,
+        choices=[
+            ("", _("Entering and leaving")),
+            ("entering", _("Entering")),
+            ("leaving", _("Leaving")),
+        ],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        counties: list[tuple[str, str]],
+        programmes: list[tuple[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        county_field = cast(forms.ChoiceField, self.fields["county"])
+        programme_field = cast(forms.ChoiceField, self.fields["programme"])
+        county_field.choices = [("", _("All counties")), *counties]
+        programme_field.choices = [("", _("All programmes")), *programmes]

@@ -10,6 +10,16 @@ urlpatterns = [
         "parameters/changes/<int:change_id>/confirm/", views.change_confirm, name="change_confirm"
     ),
     path(
+        "parameters/changes/<int:change_id>/households/",
+        views.change_households,
+        name="change_households",
+    ),
+    path(
+        "parameters/changes/<int:change_id>/households.xlsx",
+        views.change_households_xlsx,
+        name="change_households_xlsx",
+    ),
+    path(
         "parameters/changes/<int:change_id>/withdraw/",
         views.change_withdraw,
         name="change_withdraw",

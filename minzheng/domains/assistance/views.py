@@ -1,5 +1,6 @@
 """Back-office pages of the policy parameters: the values in force, each parameter's history,
-proposing an official figure, and the what-if preview before it is confirmed.
+proposing an official figure, the what-if preview before it is confirmed, and the list (and
+Excel download) of the households it would bring into or out of each programme.
 
 Thin: each view calls the parameters' selectors or one service and renders. The parameters
 come from the rules in force (the YAML baseline with confirmed changes, built once and
@@ -9,23 +10,39 @@ cached); a page reads the proposals it shows in one query, never one per paramet
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.core import signing
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openfisca_core.parameters import Parameter, ParameterNode
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from minzheng.common.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
-from minzheng.domains.assistance.forms import ProposeForm, WithdrawForm
-from minzheng.domains.assistance.whatif import PROGRAMMES, whatif_preview
+from minzheng.domains.assistance.forms import AffectedFilterForm, ProposeForm, WithdrawForm
+from minzheng.domains.assistance.whatif import (
+    ENTERING,
+    LEAVING,
+    PROGRAMMES,
+    AffectedHouseholds,
+    WhatIfResult,
+    affected_households,
+    whatif_preview,
+)
 from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.parameters.models import ChangeStatus, ParameterChange
 from minzheng.kernel.parameters.selectors import (
@@ -42,6 +59,7 @@ from minzheng.web.backoffice.access import actor_of, page, staff_view
 
 PREVIEW_SALT = "assistance.parameters.preview"
 PREVIEW_MAX_AGE = 2 * 60 * 60  # a preview older than this must be looked at again
+AFFECTED_PAGE_SIZE = 50  # households a page in the list of those a change affects
 
 # The order of the groups on the list page: programme by programme, then the shared inputs.
 GROUP_ORDER = [
@@ -461,12 +479,22 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
     }
     if can_change and change.status == ChangeStatus.PROPOSED:
         result = whatif_preview(actor=actor, change=change)
+        households_url = reverse("assistance:change_households", args=[change.pk])
         lines = [
             CountyLine(
                 code=county.county,
                 name=county.name,
                 households=county.households,
-                flows=[county.programmes[p] for p in PROGRAMMES],
+                flows=[
+                    _flow_cell(
+                        households_url,
+                        programme,
+                        county.programmes[programme].entering,
+                        county.programmes[programme].leaving,
+                        county=county.county,
+                    )
+                    for programme in PROGRAMMES
+                ],
                 cost_before=county.cost_before,
                 cost_after=county.cost_after,
                 cost_change=county.cost_change,
@@ -476,7 +504,8 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         totals = {
             "households": sum(line.households for line in lines),
             "flows": [
-                {"entering": result.entering(p), "leaving": result.leaving(p)} for p in PROGRAMMES
+                _flow_cell(households_url, p, result.entering(p), result.leaving(p))
+                for p in PROGRAMMES
             ],
             "cost_before": round(sum(line.cost_before for line in lines), 2),
             "cost_after": round(sum(line.cost_after for line in lines), 2),
@@ -490,9 +519,179 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
                 "dibao_entering": result.entering("dibao"),
                 "dibao_leaving": result.leaving("dibao"),
                 "preview_token": _preview_token(change),
+                "households_url": households_url,
             }
         )
     return page(request, "assistance/change.html", context)
+
+
+def _flow_cell(
+    households_url: str, programme: str, entering: int, leaving: int, *, county: str = ""
+) -> dict[str, Any]:
+    """One cell of the flow table: the counts, each linking to its households."""
+
+    def link(direction: str) -> str:
+        query = {"county": county, "programme": programme, "direction": direction}
+        return f"{households_url}?{urlencode({k: v for k, v in query.items() if v})}"
+
+    return {
+        "entering": entering,
+        "leaving": leaving,
+        "entering_url": link(ENTERING),
+        "leaving_url": link(LEAVING),
+    }
+
+
+def _previewed_change(request: HttpRequest, change_id: int) -> tuple[ParameterChange, WhatIfResult]:
+    """A proposed change and its (cached) what-if result; other changes have no preview."""
+    change = _change_get(change_id)
+    if change.status != ChangeStatus.PROPOSED:
+        raise NotFound(_("Only a proposed change has a what-if preview."))
+    return change, whatif_preview(actor=actor_of(request), change=change)
+
+
+def _affected(
+    request: HttpRequest, result: WhatIfResult
+) -> tuple[AffectedFilterForm, AffectedHouseholds | None]:
+    """The filter form of the list and the households it selects (None for a bad filter)."""
+    form = AffectedFilterForm(
+        request.GET,
+        counties=[(county.county, county.name) for county in result.counties],
+        programmes=[(p, PROGRAMME_LABELS.get(p, p)) for p in PROGRAMMES],
+    )
+    if not form.is_valid():
+        return form, None
+    try:
+        affected = affected_households(
+            actor=actor_of(request),
+            result=result,
+            county=form.cleaned_data["county"],
+            programme=form.cleaned_data["programme"],
+            direction=form.cleaned_data["direction"],
+        )
+    except ValidationFailed as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return form, None
+    return form, affected
+
+
+@staff_view(perm=Perm.PARAMETERS_CHANGE)
+def change_households(request: HttpRequest, change_id: int) -> HttpResponse:
+    """The households entering and leaving each programme under a proposed change, by county,
+    programme and direction, 50 a page; names masked. City administrators, in their regions."""
+    change, result = _previewed_change(request, change_id)
+    change.shown_value = show_value(change.value)  # type: ignore[attr-defined]
+    row, _item = _row(change.path, change.start)
+    form, affected = _affected(request, result)
+    page_obj = None
+    if affected is not None:
+        page_obj = Paginator(affected, AFFECTED_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = {
+        name: form.cleaned_data.get(name, "") if affected is not None else ""
+        for name in ("county", "programme", "direction")
+    }
+    download = reverse("assistance:change_households_xlsx", args=[change.pk])
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return page(
+        request,
+        "assistance/change_households.html",
+        {
+            "change": change,
+            "row": row,
+            "result": result,
+            "form": form,
+            "page_obj": page_obj,
+            "page_rows": [
+                (item, PROGRAMME_LABELS.get(item.programme, item.programme))
+                for item in (page_obj or [])
+            ],
+            "affected": affected,
+            "download_url": f"{download}?{query}" if query else download,
+            "english": _english(),
+        },
+        status=200 if affected is not None else 422,
+    )
+
+
+AFFECTED_COLUMNS = (
+    (gettext_lazy("Household"), 10),
+    (gettext_lazy("County"), 12),
+    (gettext_lazy("Town"), 14),
+    (gettext_lazy("Village"), 16),
+    (gettext_lazy("Head of household"), 12),
+    (gettext_lazy("Members"), 8),
+    (gettext_lazy("Programme"), 14),
+    (gettext_lazy("Direction"), 8),
+    (gettext_lazy("Programme amount before"), 14),
+    (gettext_lazy("Programme amount after"), 14),
+    (gettext_lazy("Total assistance before"), 14),
+    (gettext_lazy("Total assistance after"), 14),
+    (gettext_lazy("Monthly change"), 12),
+)
+DIRECTION_LABELS = {ENTERING: gettext_lazy("Entering"), LEAVING: gettext_lazy("Leaving")}
+
+
+def affected_xlsx(affected: AffectedHouseholds, *, title: str) -> bytes:
+    """The list as an Excel workbook: one row per household and programme, names masked and
+    no ID numbers; amounts in yuan per month."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(_("Households affected"))[:31])
+    for index, (_label, width) in enumerate(AFFECTED_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A3"
+    sheet.append([title])
+    header = []
+    for label, _width in AFFECTED_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=str(label))
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E79")
+        header.append(cell)
+    sheet.append(header)
+    for item in affected:
+        sheet.append(
+            [
+                item.household_id,
+                item.county_name,
+                item.town,
+                item.village,
+                item.head_name,
+                item.size,
+                str(PROGRAMME_LABELS.get(item.programme, item.programme)),
+                str(DIRECTION_LABELS[item.direction]),
+                item.amount_before,
+                item.amount_after,
+                item.cost_before,
+                item.cost_after,
+                item.cost_change,
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@staff_view(perm=Perm.PARAMETERS_CHANGE)
+def change_households_xlsx(request: HttpRequest, change_id: int) -> HttpResponse:
+    """The same list as an Excel download (every page), names masked, no ID numbers."""
+    change, result = _previewed_change(request, change_id)
+    _form, affected = _affected(request, result)
+    if affected is None:
+        raise ValidationFailed(_("The filter of the list is not valid."))
+    row, _item = _row(change.path, change.start)
+    title = _("%(parameter)s → %(value)s from %(start)s: households affected (%(period)s)") % {
+        "parameter": row.label_zh,
+        "value": show_value(change.value),
+        "start": change.start.isoformat(),
+        "period": result.period,
+    }
+    response = HttpResponse(
+        affected_xlsx(affected, title=title),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="change-{change.pk}-households-{result.period}.xlsx"'
+    )
+    return response
 
 
 @require_POST

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from minzheng.kernel.verification.models import DataSource
 from minzheng.kernel.verification.reading import (
-    Chunk,
     FileFacts,
     FileProblem,
     SourceFile,
@@ -79,10 +78,10 @@ def run(
                     kept = [i for i, line in enumerate(chunk.lines) if line not in skip_lines]
                     outcome.invalid += len(chunk.lines) - len(kept)
                     outcome.rows += len(chunk.lines) - len(kept)
-                    chunk = Chunk([chunk.lines[i] for i in kept], [chunk.rows[i] for i in kept])
+                    chunk = chunk.keep(kept)
                 room = max(limit_errors - len(outcome.errors), 0)
                 result = validator.validate(chunk, room=room)
-                outcome.rows += len(chunk.rows)
+                outcome.rows += len(chunk)
                 outcome.invalid += result.invalid_rows
                 outcome.valid += len(result.valid)
                 if result.errors_left_out or len(result.errors) > room:
@@ -99,7 +98,6 @@ def run(
                 if writer is not None and (write == "valid" or not outcome.invalid):
                     writer.write(result.valid)
                     outcome.written += len(result.valid)
-                    outcome.linked += sum(1 for p in result.valid.person if p is not None)
             room = max(limit_errors - len(outcome.errors), 0)
             duplicates, count, left_out = validator.finish(room=room)
             outcome.errors.extend(duplicates)
@@ -115,6 +113,8 @@ def run(
         finally:
             if writer is not None:
                 writer.close()
+        if writer is not None:
+            outcome.linked = writer.linked
     finally:
         reader.close()
     if outcome.rows == 0:

@@ -17,13 +17,15 @@ import hashlib
 import io
 import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
+import numpy as np
 from django.utils.translation import gettext as _
 
 CHUNK_ROWS = 20_000
-READ_BLOCK = 1 << 20
+READ_BLOCK = 1 << 21
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -53,16 +55,24 @@ def inspect(file: IO[bytes]) -> FileFacts:
     utf8 = True
     size = 0
     head = b""
-    while block := file.read(READ_BLOCK):
-        if not head:
-            head = block[:4]
-        digest.update(block)
-        size += len(block)
-        if utf8:
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError:
-                utf8 = False
+    # hashlib releases the GIL on large blocks: hash block k in a thread while block k is
+    # decoded here (the blocks are hashed in order, one at a time).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification-sha") as pool:
+        hashing: Future[None] | None = None
+        while block := file.read(READ_BLOCK):
+            if not head:
+                head = block[:4]
+            if hashing is not None:
+                hashing.result()
+            hashing = pool.submit(digest.update, block)
+            size += len(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if hashing is not None:
+            hashing.result()
     file.seek(0)
     if head.startswith(XLSX_MAGIC):
         return FileFacts("xlsx", digest.hexdigest(), size, "")
@@ -134,8 +144,23 @@ def header_positions(header: list[str], columns: list[dict[str, Any]]) -> dict[s
 
 @dataclass
 class Chunk:
+    """Rows of a file with their line numbers: as `rows` of cells, or (the fast path of a
+    plain CSV file, every row exactly as wide as the header) as `columns` of cells."""
+
     lines: list[int]
-    rows: list[list[str]]
+    rows: list[list[str]] | None = None
+    columns: list[list[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def keep(self, indexes: list[int]) -> Chunk:
+        """The chunk with only the rows at `indexes`."""
+        lines = list(map(self.lines.__getitem__, indexes))
+        if self.columns is not None:
+            return Chunk(lines, columns=[list(map(c.__getitem__, indexes)) for c in self.columns])
+        assert self.rows is not None
+        return Chunk(lines, rows=list(map(self.rows.__getitem__, indexes)))
 
 
 def _skipped(row: list[str], key_row: list[str]) -> bool:
@@ -148,36 +173,127 @@ def _skipped(row: list[str], key_row: list[str]) -> bool:
     return first.lower() == key_row[0] and [c.strip().lower() for c in row] == key_row[: len(row)]
 
 
+def _csv_failure(detail: str) -> FileProblem:
+    return FileProblem(
+        "file_csv",
+        lambda: _("The CSV file could not be read: %(detail)s") % {"detail": detail},
+    )
+
+
+_COMMA, _NEWLINE, _ZERO, _NINE = ord(","), ord("\n"), ord("0"), ord("9")
+
+
+def _plain_columns(raw: bytes, text: str, width: int) -> list[list[str]] | None:
+    """The cells of a block of whole lines by column, when every line has exactly `width`
+    cells, no quotes and a first cell starting with a digit (a data row); else None.
+
+    Commas and line feeds are single bytes in UTF-8 and GB18030 alike (never part of a
+    multi-byte character), so the line shapes are checked on the bytes, as arrays.
+    """
+    data = np.frombuffer(raw, dtype=np.uint8)
+    separators = np.flatnonzero((data == _COMMA) | (data == _NEWLINE))
+    kinds = data[separators]
+    if not len(kinds) or len(kinds) % width:
+        return None
+    shape = kinds.reshape(-1, width)
+    if not (shape[:, -1] == _NEWLINE).all() or not (shape[:, :-1] == _COMMA).all():
+        return None
+    starts = data[np.concatenate(([0], separators[width - 1 :: width][:-1] + 1))]
+    if not ((starts >= _ZERO) & (starts <= _NINE)).all():
+        return None
+    if "\r" in text:  # carriage returns only in front of line feeds (checked before)
+        text = text.replace("\r\n", ",")
+    cells = text.replace("\n", ",").split(",")
+    cells.pop()  # after the last line feed
+    return [cells[i::width] for i in range(width)]
+
+
 class SourceFile:
-    """The rows of an uploaded file; iterate `chunks()` after reading `header`."""
+    """The rows of an uploaded file; iterate `chunks()` after reading `header`.
+
+    A CSV file is read in blocks of whole lines. A block without quotes is split by hand
+    (a block of plain data rows straight into columns); from the first block with a quote
+    or a lone carriage return on, the csv module reads the rest of the file.
+    """
 
     def __init__(self, file: IO[bytes], facts: FileFacts) -> None:
         self.facts = facts
         self._file = file
         self._workbook: Any = None
+        self._text: io.TextIOWrapper | None = None
+        self._rows: Iterator[list[str]] | None = None
+        self._blocks: Iterator[tuple[int, bytes]] | None = None
+        self._pending: tuple[int, bytes] | None = None
         file.seek(0)
-        rows: Iterator[list[str]]
         if facts.format == "xlsx":
-            rows = self._xlsx_rows()
+            self._rows = self._xlsx_rows()
+            header = self._take(1)
         else:
-            self._text = io.TextIOWrapper(file, encoding=facts.encoding, newline="")
-            rows = csv.reader(self._text)
-        self._rows = rows
-        header = self._take(1)
+            header = self._csv_header()
         if not header:
             raise FileProblem("file_empty", lambda: _("The file is empty."))
         self.header = header[0]
         self._line = 2  # the line number of the next row
 
+    def _csv_header(self) -> list[list[str]]:
+        self._blocks = self._raw_blocks()
+        first = next(self._blocks, None)
+        if first is None:
+            return []
+        offset, raw = first
+        end = raw.find(b"\n") + 1 or len(raw)
+        line = raw[:end]
+        if b'"' in line or b"\r" in line.rstrip(b"\r\n") or line.endswith(b"\r\r\n"):
+            self._csv_from(0)
+            return self._take(1)
+        text = self._decode(line, start=True).rstrip("\r\n")
+        if end < len(raw):
+            self._pending = (offset + end, raw[end:])
+        return [text.split(",") if text else []]
+
+    def _raw_blocks(self) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of blocks of whole lines (the last one may lack its line feed)."""
+        self._file.seek(0)
+        offset, rest = 0, b""
+        while data := self._file.read(READ_BLOCK):
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                rest = data
+                continue
+            rest = data[cut:]
+            yield offset, data[:cut]
+            offset += cut
+        if rest:
+            yield offset, rest
+
+    def _decode(self, raw: bytes, *, start: bool = False) -> str:
+        encoding = self.facts.encoding
+        if encoding == "utf-8-sig" and not start:
+            encoding = "utf-8"
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise _csv_failure(str(error)) from None
+
+    def _csv_from(self, offset: int) -> None:
+        """Read the rest of the file, from `offset`, with the csv module."""
+        self._blocks = None
+        self._file.seek(offset)
+        encoding = self.facts.encoding
+        if offset and encoding == "utf-8-sig":
+            encoding = "utf-8"
+        self._text = io.TextIOWrapper(self._file, encoding=encoding, newline="")  # type: ignore[arg-type]
+        self._rows = csv.reader(self._text)
+
     def _take(self, count: int) -> list[list[str]]:
+        assert self._rows is not None
         try:
             return list(itertools.islice(self._rows, count))
         except csv.Error as error:
-            message = str(error)
-            raise FileProblem(
-                "file_csv",
-                lambda: _("The CSV file could not be read: %(detail)s") % {"detail": message},
-            ) from None
+            raise _csv_failure(str(error)) from None
+        except UnicodeDecodeError as error:
+            raise _csv_failure(str(error)) from None
 
     def _xlsx_rows(self) -> Iterator[list[str]]:
         from openpyxl import load_workbook
@@ -198,27 +314,56 @@ class SourceFile:
             yield [_cell_text(value) for value in values]
 
     def chunks(self, keys: list[str], size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        """The data rows in chunks of up to `size`, with their line numbers."""
+        """The data rows in chunks (of up to `size` rows, or one block), with line numbers."""
         key_row = [k.lower() for k in keys]
-        while block := self._take(size):
-            start = self._line
-            self._line += len(block)
-            suspect = [
-                i for i, row in enumerate(block) if not row or not row[0] or not row[0][0].isdigit()
-            ]
-            skip = {i for i in suspect if _skipped(block[i], key_row)}
-            if not skip:
-                yield Chunk(list(range(start, start + len(block))), block)
+        width = len(self.header)
+        while self._blocks is not None:
+            if self._pending is not None:
+                block, self._pending = self._pending, None
+            else:
+                block = next(self._blocks, None)  # type: ignore[assignment]
+                if block is None:
+                    return
+            offset, raw = block
+            if b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+                self._csv_from(offset)
+                break
+            if not raw.endswith(b"\n"):
+                raw += b"\n"
+            text = self._decode(raw)
+            columns = _plain_columns(raw, text, width) if width > 1 else None
+            if columns is not None:
+                start = self._line
+                self._line += len(columns[0])
+                yield Chunk(list(range(start, self._line)), columns=columns)
                 continue
-            lines = [start + i for i in range(len(block)) if i not in skip]
-            rows = [row for i, row in enumerate(block) if i not in skip]
-            if rows:
-                yield Chunk(lines, rows)
+            rows = [line.split(",") for line in text.replace("\r\n", "\n").split("\n")]
+            rows.pop()  # after the last line feed
+            chunk = self._rows_chunk(rows, key_row)
+            if chunk is not None:
+                yield chunk
+        while block_rows := self._take(size):
+            chunk = self._rows_chunk(block_rows, key_row)
+            if chunk is not None:
+                yield chunk
+
+    def _rows_chunk(self, block: list[list[str]], key_row: list[str]) -> Chunk | None:
+        start = self._line
+        self._line += len(block)
+        suspect = [
+            i for i, row in enumerate(block) if not row or not row[0] or not row[0][0].isdigit()
+        ]
+        skip = {i for i in suspect if _skipped(block[i], key_row)}
+        if not skip:
+            return Chunk(list(range(start, start + len(block))), rows=block)
+        lines = [start + i for i in range(len(block)) if i not in skip]
+        rows = [row for i, row in enumerate(block) if i not in skip]
+        return Chunk(lines, rows=rows) if rows else None
 
     def close(self) -> None:
         if self._workbook is not None:
             self._workbook.close()
-        if self.facts.format == "csv":
+        if self._text is not None:
             self._text.detach()
 
 

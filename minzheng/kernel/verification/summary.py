@@ -49,8 +49,11 @@ def _money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
-def _headings(sources: dict[int, DataSource]) -> dict[tuple[int, str], str]:
-    """(source id, item code) → income or asset heading ("" when it counts as neither)."""
+def item_headings(sources: dict[int, DataSource]) -> dict[tuple[int, str], str]:
+    """(source id, item code) → income or asset heading ("" when it counts as neither).
+
+    Shared with the bulk determination, which applies the same rules of counting set-based.
+    """
     headings = {}
     for source in sources.values():
         for column in source.columns:
@@ -104,7 +107,7 @@ def build(
     persons = [m.person for m in memberships]
     by_digest = {p.id_number_digest: p.pk for p in persons}
     sources = {s.pk: s for s in DataSource.objects.all()}
-    headings = _headings(sources)
+    headings = item_headings(sources)
     used: list[SourceRecord] = []
     latest_asset: dict[tuple[int, int, str, str], SourceRecord] = {}
     for record in _records(persons, as_of, start):

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -35,7 +34,7 @@ from minzheng.kernel.people.id_numbers import (
     IdNumberError,
     parse_id_number,
 )
-from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Person
+from minzheng.kernel.people.models import ID_NUMBER_PURPOSE
 from minzheng.kernel.verification import sources as spec
 from minzheng.kernel.verification.reading import NUMBER_IN_TEXT_CELL, Chunk
 
@@ -88,7 +87,6 @@ class ValidRows:
     """
 
     lines: list[int]
-    person: list[int | None]
     digest: list[str]
     masked: list[str]
     name: list[str | None]
@@ -100,6 +98,8 @@ class ValidRows:
     quantity: list[str | None]
     reference: list[str | None]
     payload: list[str]  # JSON
+    # The persons when the caller knows them (the demo data); else the writer looks them up.
+    person: list[int | None] | None = None
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -200,39 +200,6 @@ class IdNumbers:
             return _Bad(code, message)
         number = parsed.value
         return (self.index(number), number[:6] + "********" + number[-4:])
-
-
-class Persons:
-    """Digest → person id (or None), one query per chunk for the digests not seen yet."""
-
-    def __init__(self) -> None:
-        self.cache: dict[str, int | None] = {}
-
-    def resolve(self, digests: list[str]) -> list[int | None]:
-        cache = self.cache
-        if len(cache) > CACHE_LIMIT:
-            cache.clear()
-        missing = list(set(digests).difference(cache))
-        if missing:
-            cache.update(dict.fromkeys(missing))
-            for start in range(0, len(missing), 50_000):
-                part = missing[start : start + 50_000]
-                if connection.vendor == "postgresql":
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT id_number_digest, id FROM people_person "
-                            "WHERE id_number_digest = ANY(%s)",
-                            [part],
-                        )
-                        cache.update(cursor.fetchall())
-                else:
-                    for offset in range(0, len(part), 900):
-                        cache.update(
-                            Person.objects.filter(
-                                id_number_digest__in=part[offset : offset + 900]
-                            ).values_list("id_number_digest", "id")
-                        )
-        return list(map(cache.__getitem__, digests))
 
 
 def _month(value: str, today: dt.date) -> tuple[str, str] | _Bad:
@@ -376,7 +343,6 @@ class RowValidator:
         self.unique = unique
         self.today = today
         self.ids = IdNumbers(today)
-        self.persons = Persons()
         self._fingerprints: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.cache: dict[str, dict[str, Any]] = {c.key: {} for c in self.columns}
         self.kinds = {c.key: c.kind for c in self.columns}
@@ -431,7 +397,7 @@ class RowValidator:
         """
         if column.kind in _NUMBER_PATTERNS:
             pattern = _NUMBER_PATTERNS[column.kind].fullmatch
-            if all(map(pattern, values)):
+            if all(map(pattern, set(values))):  # amounts repeat: each is checked once
                 return values
             out = [
                 v if pattern(v) else (self._check(column, v) if v.strip() else None) for v in values
@@ -464,24 +430,29 @@ class RowValidator:
 
     def validate(self, chunk: Chunk, *, room: int = 1_000_000) -> ChunkResult:
         """Check a chunk; at most `room` errors are described (the rest are only counted)."""
-        rows = chunk.rows
         lines = chunk.lines
-        count = len(rows)
+        count = len(lines)
         bad: dict[int, list[tuple[str, _Bad, str]]] = {}
-        width, header_width = self.width, self.header_width
-        if set(map(len, rows)) != {header_width}:
-            for index, row in enumerate(rows):
-                found = len(row)
-                if found < width:
-                    rows[index] = row + [""] * (width - found)
-                elif found > header_width and any(cell.strip() for cell in row[header_width:]):
-                    bad[index] = [("", _cell_count(found, header_width), "")]
+        cells = chunk.columns
+        if cells is None:
+            rows = chunk.rows or []
+            width, header_width = self.width, self.header_width
+            if set(map(len, rows)) != {header_width}:
+                for index, row in enumerate(rows):
+                    found = len(row)
+                    if found < width:
+                        rows[index] = row + [""] * (width - found)
+                    elif found > header_width and any(cell.strip() for cell in row[header_width:]):
+                        bad[index] = [("", _cell_count(found, header_width), "")]
         outputs: dict[str, list[Any]] = {}
         for column in self.columns:
             if column.position is None:
                 outputs[column.key] = [None] * count
                 continue
-            values = list(map(itemgetter(column.position), rows))
+            if cells is not None:  # every row exactly as wide as the header
+                values = cells[column.position]
+            else:
+                values = list(map(itemgetter(column.position), rows))
             outputs[column.key] = self._column_values(column, values, bad)
         errors: list[RowError] = []
         left_out = False
@@ -601,7 +572,6 @@ class RowValidator:
             payload = ["{}"] * n
         return ValidRows(
             lines=lines if everything else list(map(lines.__getitem__, good)),
-            person=self.persons.resolve(digests),
             digest=digests,
             masked=masked,
             name=by_target.get("name", nothing),

@@ -20,6 +20,12 @@ class Determination(models.Model):
 
     One row per (household, month): a re-run replaces the row. Person-level amounts are
     stored as household sums (特困 members, separate enrolment, children, disability).
+
+    Derived data, rebuilt county by county by the bulk determination: its foreign keys are
+    declared without database constraints (ADR 0016). The batch writes only household ids
+    it has just read from the register in the same transaction, households are never
+    deleted (PROTECT, enforced by the ORM), and a job's deletion clears ``job`` (SET_NULL,
+    enforced by the ORM).
     """
 
     household = models.ForeignKey(
@@ -28,6 +34,7 @@ class Determination(models.Model):
         related_name="determinations",
         verbose_name=_("household"),
         db_index=False,  # the unique (household, period) index serves the lookups
+        db_constraint=False,  # a derived table rebuilt per run: see ADR 0016
     )
     period = models.DateField(_("month"), help_text=_("First day of the month determined."))
     county = models.CharField(_("county code"), max_length=6)  # indexed with the period
@@ -69,6 +76,8 @@ class Determination(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("job"),
+        db_index=False,  # nothing looks rows up by job
+        db_constraint=False,  # see ADR 0016
     )
     computed_at = models.DateTimeField(_("computed at"))
 

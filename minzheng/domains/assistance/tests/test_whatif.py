@@ -67,7 +67,7 @@ def test_raising_the_standard_brings_the_family_into_dibao(world, family_just_ab
     nanhu = result.counties[0]
     assert nanhu.programmes["dibao"].entering == 1
     assert nanhu.programmes["dibao"].leaving == 0
-    assert nanhu.programmes["dibao"].entering_households == (family.household.pk,)
+    assert nanhu.programmes["dibao"].entering_households.ids() == [family.household.pk]
     assert result.entering("dibao") == 1
     # The top-up covers the three members: (new standard − income per capita) × 3.
     assert nanhu.cost_change == pytest.approx(round((new_standard - per_capita) * 3, 2), abs=0.05)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+from django.db.models import Count
 
 from minzheng.common.errors import Conflict, PermissionRefused
 from minzheng.kernel.verification.models import BatchStatus, SourceRecord
@@ -189,3 +193,44 @@ def test_a_file_with_unknown_columns_fails_as_a_whole(world, wage_source):
     assert batch.status == BatchStatus.FAILED
     assert "身份证" in batch.problem["en"]
     assert batch.region.code == "330402"
+
+
+def test_a_large_plain_file_links_persons_across_chunks_and_keeps_text_as_sent(
+    world, wage_source, id_of, monkeypatch
+):
+    """Small blocks: the fast path, the per-chunk person look-up and its cache all run."""
+    from minzheng.kernel.verification import reading
+
+    monkeypatch.setattr(reading, "READ_BLOCK", 300)
+    head = id_of(world.families["xinjia"].head)
+    spouse = world.families["xinjia"].members[1]
+    rows = [WAGE_HEADER]
+    for month in range(1, 13):
+        rows.append([head, "张建国", f"2025-{month:02d}", "wage", "6200", "某\\公司"])
+        rows.append([id_of(spouse), "李秀张", f"2025-{month:02d}", "wage", "3100.5", ""])
+        rows.append([stranger_id(month), "赵六", f"2025-{month:02d}", "wage", "4000", "乙"])
+    batch = source_batch_import(
+        actor=world.city_admin,
+        source=wage_source,
+        file=upload(csv_bytes(rows)),
+        file_name="many.csv",
+        today=TODAY,
+    )
+    assert batch.status == BatchStatus.IMPORTED
+    assert batch.imported_count == 36 == SourceRecord.objects.count()
+    assert batch.linked_count == 24
+    by_person = {
+        (person, reference): count
+        for person, reference, count in SourceRecord.objects.values_list("person_id", "reference")
+        .order_by()
+        .annotate(count=Count("id"))
+    }
+    assert by_person == {
+        (world.families["xinjia"].head.pk, "某\\公司"): 12,
+        (spouse.pk, ""): 12,
+        (None, "乙"): 12,
+    }
+    amounts = set(SourceRecord.objects.filter(person=spouse).values_list("amount", flat=True))
+    assert amounts == {Decimal("3100.50")}
+    first = SourceRecord.objects.order_by("id").first()
+    assert (first.period_start, first.period_end) == (dt.date(2025, 1, 1), dt.date(2025, 1, 31))
