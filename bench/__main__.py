@@ -38,6 +38,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="time the bulk determination and the what-if preview (city scale)",
     )
+    parser.add_argument(
+        "--payroll",
+        action="store_true",
+        help="time a monthly payroll of 150,000 households to bank files (city scale)",
+    )
     return parser.parse_args()
 
 
@@ -84,6 +89,10 @@ def main() -> None:
         from bench import determination
 
         determination.show(determination.run())
+    if args.payroll:
+        from bench import payroll
+
+        payroll.show(payroll.run(seed=args.seed))
     sys.stdout.flush()
 
 

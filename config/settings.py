@@ -221,6 +221,12 @@ STATICFILES_DIRS = [
 ]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# Documents: the site's public address (QR codes on notices open SITE_URL/v/<code>/), the
+# upload size limit, and public look-ups (verification codes, case numbers) per client
+# address in 10 minutes.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+DOCUMENTS_MAX_UPLOAD_MB = int(os.environ.get("DOCUMENTS_MAX_UPLOAD_MB", "10"))
+DOCUMENTS_LOOKUP_LIMIT = int(os.environ.get("DOCUMENTS_LOOKUP_LIMIT", "30"))
 
 # Celery: Redis broker in production; eager (inline) in the embedded default.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 from functools import lru_cache
 
@@ -78,12 +77,37 @@ def encryptor(*, purpose: str):  # type: ignore[no-untyped-def]
     return _encrypt
 
 
+def decryptor(*, purpose: str):  # type: ignore[no-untyped-def]
+    """A fast decrypt function for bulk reads (one key look-up for many values)."""
+    _, keys = _keyring()
+    aad = purpose.encode()
+
+    def _decrypt(token: bytes | memoryview) -> str:
+        token = bytes(token)
+        aead = keys.get(token[0])
+        if aead is None:
+            raise ImproperlyConfigured(f"No PII key with id {token[0]} is configured.")
+        return aead.decrypt(token[1 : 1 + NONCE_BYTES], token[1 + NONCE_BYTES :], aad).decode()
+
+    return _decrypt
+
+
 def indexer(*, purpose: str):  # type: ignore[no-untyped-def]
     """A fast blind-index function for bulk loads."""
     key = _index_key(settings.PII_BLIND_INDEX_KEY)
     prefix = f"{purpose}:".encode()
+    # HMAC-SHA256 (RFC 2104) with the keyed inner and outer states computed once: the
+    # same digests as hmac.new(key, prefix + value, sha256), several times faster.
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block) + prefix)
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    inner_copy, outer_copy = inner.copy, outer.copy
 
     def _index(value: str) -> str:
-        return hmac.new(key, prefix + value.encode(), hashlib.sha256).hexdigest()[:32]
+        digest = inner_copy()
+        digest.update(value.encode())
+        result = outer_copy()
+        result.update(digest.digest())
+        return result.hexdigest()[:32]
 
     return _index

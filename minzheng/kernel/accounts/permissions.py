@@ -30,25 +30,58 @@ class Perm(StrEnum):
     VERIFICATION_REPORT = "verification.report"
     PARAMETERS_VIEW = "parameters.view"
     PARAMETERS_CHANGE = "parameters.change"
+    CALENDAR_CHANGE = "workflow.calendar_change"
+    # Social-assistance casework (docs/user/casework.md).
+    ASSISTANCE_VIEW = "assistance.view"
+    ASSISTANCE_FILE = "assistance.file"  # file an application (counter, discovered case)
+    ASSISTANCE_PROCESS = "assistance.process"  # accept, investigate, verify, review, notice
+    ASSISTANCE_APPROVE = "assistance.approve"  # county-level approval or refusal
+    ASSISTANCE_APPROVE_DELEGATED = "assistance.approve_delegated"  # programmes delegated to towns
+    ASSISTANCE_EXTRA_REVIEW = "assistance.extra_review"  # conflict-of-interest extra review
+    ASSISTANCE_RELATIVES = "assistance.relatives"  # keep the close-relatives register
+    PAYMENTS_VIEW = "payments.view"
+    PAYMENTS_PAYEE_CHANGE = "payments.change_payee_account"
+    PAYMENTS_PAYEE_REVEAL = "payments.reveal_account_number"
+    PAYMENTS_PREPARE = "payments.prepare"
+    PAYMENTS_APPROVE = "payments.approve"
+    PAYMENTS_EXPORT = "payments.export_bank_file"
 
 
 _FRONTLINE = {Perm.PEOPLE_VIEW, Perm.JOBS_VIEW, Perm.PARAMETERS_VIEW}
 # Household verification: town clerks and up read and create reports; imports are county+.
 _VERIFY = {Perm.VERIFICATION_VIEW, Perm.VERIFICATION_REPORT}
+# Casework: frontline workers file discovered cases; the town clerk processes and prepares;
+# the county approver decides (the town reviewer only for programmes delegated to towns).
+_CASE_VIEW = {Perm.ASSISTANCE_VIEW}
+_CASE_FILE = _CASE_VIEW | {Perm.ASSISTANCE_FILE}
+_CASE_TOWN = _CASE_FILE | {Perm.ASSISTANCE_PROCESS, Perm.ASSISTANCE_RELATIVES}
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.VILLAGE_WORKER: frozenset(_FRONTLINE),
-    Role.GRID_WORKER: frozenset(_FRONTLINE),
-    Role.TOWN_CLERK: frozenset(_FRONTLINE | _VERIFY | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL}),
-    Role.TOWN_REVIEWER: frozenset(_FRONTLINE | _VERIFY | {Perm.PEOPLE_REVEAL}),
+    Role.VILLAGE_WORKER: frozenset(_FRONTLINE | _CASE_FILE),
+    Role.GRID_WORKER: frozenset(_FRONTLINE | _CASE_FILE),
+    Role.TOWN_CLERK: frozenset(
+        _FRONTLINE | _VERIFY | _CASE_TOWN | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL}
+    ),
+    Role.TOWN_REVIEWER: frozenset(
+        _FRONTLINE
+        | _VERIFY
+        | _CASE_TOWN
+        | {Perm.PEOPLE_REVEAL, Perm.ASSISTANCE_APPROVE_DELEGATED, Perm.ASSISTANCE_EXTRA_REVIEW}
+    ),
     Role.COUNTY_APPROVER: frozenset(
-        _FRONTLINE | _VERIFY | {Perm.PEOPLE_REVEAL, Perm.JOBS_RUN, Perm.VERIFICATION_IMPORT}
+        _FRONTLINE
+        | _VERIFY
+        | _CASE_VIEW
+        | {Perm.PEOPLE_REVEAL, Perm.JOBS_RUN, Perm.VERIFICATION_IMPORT}
+        | {Perm.ASSISTANCE_APPROVE, Perm.ASSISTANCE_EXTRA_REVIEW, Perm.ASSISTANCE_RELATIVES}
     ),
     Role.CITY_ADMIN: frozenset(
         _FRONTLINE
         | _VERIFY
         | {Perm.PEOPLE_CHANGE, Perm.PEOPLE_REVEAL, Perm.REGIONS_CHANGE, Perm.JOBS_RUN}
         | {Perm.VERIFICATION_IMPORT, Perm.PARAMETERS_CHANGE}
+        | _CASE_VIEW
+        | {Perm.CALENDAR_CHANGE, Perm.ASSISTANCE_RELATIVES}
     ),
     Role.AUDITOR: frozenset(
         {
@@ -57,12 +90,26 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.JOBS_VIEW,
             Perm.VERIFICATION_VIEW,
             Perm.PARAMETERS_VIEW,
+            Perm.ASSISTANCE_VIEW,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
         {Perm.ACCOUNTS_MANAGE, Perm.AUDIT_VIEW, Perm.JOBS_VIEW, Perm.JOBS_RUN, Perm.REGIONS_CHANGE}
     ),
 }
+
+# Payments: town clerks record payee accounts; county approvers and the city prepare, approve
+# (never their own batch: maker-checker is checked by the service) and export bank files.
+_PAYEES = {Perm.PAYMENTS_VIEW, Perm.PAYMENTS_PAYEE_CHANGE, Perm.PAYMENTS_PAYEE_REVEAL}
+_PAYROLL = _PAYEES | {Perm.PAYMENTS_PREPARE, Perm.PAYMENTS_APPROVE, Perm.PAYMENTS_EXPORT}
+for _role, _extra in {
+    Role.TOWN_CLERK: _PAYEES,
+    Role.TOWN_REVIEWER: {Perm.PAYMENTS_VIEW},
+    Role.COUNTY_APPROVER: _PAYROLL,
+    Role.CITY_ADMIN: _PAYROLL,
+    Role.AUDITOR: {Perm.PAYMENTS_VIEW},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 
 
 def _grants(actor: User) -> list[tuple[str, str]]:
@@ -75,6 +122,11 @@ def _grants(actor: User) -> list[tuple[str, str]]:
             cached = list(actor.grants.values_list("role", "region__path"))
         actor._grant_cache = cached  # type: ignore[attr-defined]
     return cached
+
+
+def grants(actor: User) -> list[tuple[str, str]]:
+    """The actor's (role, region path) pairs (none for residents and anonymous users)."""
+    return list(_grants(actor))
 
 
 def scope_paths(actor: User, perm: Perm) -> list[str]:

@@ -1,6 +1,13 @@
-"""Public document verification pages."""
+"""Public document verification pages, and downloads behind login (mounted at /v/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
+
+from minzheng.kernel.documents import views
 
 app_name = "documents"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.lookup, name="lookup"),
+    path("files/attachments/<int:attachment_id>/", views.attachment_file, name="attachment_file"),
+    path("files/documents/<int:document_id>/", views.document_file, name="document_file"),
+    re_path(r"^(?P<code>[A-Za-z0-9_-]{16,64})/$", views.verify, name="verify"),
+]

@@ -6,3 +6,6 @@ class PaymentsConfig(AppConfig):
     name = "minzheng.kernel.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from minzheng.kernel.payments import jobs  # noqa: F401  (registers the payroll job)

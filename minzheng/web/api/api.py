@@ -19,6 +19,7 @@ from minzheng.domains.assistance.api import router as assistance_router
 from minzheng.kernel.accounts.api import STAFF_AUTH
 from minzheng.kernel.accounts.api import router as accounts_router
 from minzheng.kernel.jobs.api import router as jobs_router
+from minzheng.kernel.payments.api import router as payments_router
 from minzheng.kernel.people.api import router as people_router
 from minzheng.kernel.regions.api import router as regions_router
 from minzheng.kernel.verification.api import router as verification_router
@@ -83,6 +84,7 @@ api.add_router("", accounts_router)
 api.add_router("", people_router)
 api.add_router("", regions_router)
 api.add_router("", jobs_router)
+api.add_router("", payments_router)
 api.add_router("", verification_router)
 api.add_router("", assistance_router)
 

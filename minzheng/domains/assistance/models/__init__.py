@@ -1,7 +1,8 @@
 """Tables of the assistance domain: determinations (the rules' monthly results) and the
 casework of applications, enrolments and their steps."""
 
+from minzheng.domains.assistance.models import casework
 from minzheng.domains.assistance.models.casework import *  # noqa: F403
 from minzheng.domains.assistance.models.determination import Determination
 
-__all__ = ["Determination"]
+__all__ = ["Determination", *casework.__all__]

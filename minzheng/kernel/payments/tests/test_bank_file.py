@@ -1,0 +1,145 @@
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from minzheng.common.errors import Conflict, PermissionRefused
+from minzheng.kernel.audit.models import AuditEvent
+from minzheng.kernel.payments.models import BankFileExport, BatchState, PaymentLine
+from minzheng.kernel.payments.selectors import payment_line_preview
+from minzheng.kernel.payments.services import (
+    payee_account_create,
+    payment_batch_approve,
+    payment_batch_export,
+    payment_batch_generate,
+    payment_batch_submit,
+)
+from minzheng.kernel.payments.tests.factories import (
+    BANK_CODE,
+    LABEL,
+    MONTH,
+    PROGRAMME,
+    account_number,
+    payroll,
+)
+from minzheng.kernel.people.services import person_update
+from minzheng.testing.world import NANHU
+
+pytestmark = pytest.mark.django_db
+
+
+def _approved(world):
+    setup = payroll(world)
+    batch = payment_batch_generate(
+        actor=world.county_approver,
+        programme=PROGRAMME,
+        county=world.regions[NANHU],
+        month=MONTH,
+        entitlements=setup.entitlements(),
+        label=LABEL,
+    ).batch
+    batch = payment_batch_submit(actor=world.county_approver, batch=batch)
+    return setup, payment_batch_approve(actor=setup.second_approver, batch=batch)
+
+
+def _csv(world, batch, actor=None):
+    out = io.BytesIO()
+    payment_batch_export(actor=actor or world.county_approver, batch=batch, out=out)
+    return out.getvalue()
+
+
+def test_the_csv_holds_the_documented_layout_with_full_account_numbers(world):
+    setup, batch = _approved(world)
+    data = _csv(world, batch)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["序号", "户名", "账号", "开户行行号", "开户行", "金额", "用途", "业务参考号"]
+    lines = list(PaymentLine.objects.filter(batch=batch).order_by("pk"))
+    assert [r[0] for r in rows[1:]] == ["1", "2", "3"]
+    assert [r[2] for r in rows[1:]] == [
+        account_number(100),
+        account_number(101),
+        account_number(102),
+    ]
+    assert [r[1] for r in rows[1:]] == [a.holder_name for a in setup.accounts]
+    assert [r[5] for r in rows[1:]] == ["500.00", "650.50", "720.00"]
+    assert {r[6] for r in rows[1:]} == {"2026年12月最低生活保障金"}
+    assert [r[3] for r in rows[1:]] == [BANK_CODE] * 3
+    assert [int(r[7]) for r in rows[1:]] == [line.pk for line in lines]
+    batch.refresh_from_db()
+    assert batch.state == BatchState.EXPORTED
+
+
+def test_the_excel_file_has_the_same_rows(world):
+    _setup, batch = _approved(world)
+    csv_rows = list(csv.reader(io.StringIO(_csv(world, batch).decode("utf-8-sig"))))
+    out = io.BytesIO()
+    payment_batch_export(actor=world.county_approver, batch=batch, out=out, file_format="xlsx")
+    sheet = load_workbook(io.BytesIO(out.getvalue()), read_only=True).active
+    xlsx_rows = [[str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert xlsx_rows == csv_rows
+
+
+def test_previews_are_masked_and_exports_are_audited(world):
+    _setup, batch = _approved(world)
+    preview = payment_line_preview(actor=world.auditor, batch=batch)
+    flat = repr(preview)
+    assert len(preview) == 3
+    assert account_number(100) not in flat and "62220200" not in flat.replace(" ", "")
+    assert preview[0]["account_number_masked"] == "6222 **** **** 0100"
+    assert preview[0]["holder_name_masked"] == "张*国"
+    assert "holder_name" not in preview[0] and "account_number_ciphertext" not in preview[0]
+    assert not AuditEvent.objects.filter(action="payments.bank_file.export").exists()
+    data = _csv(world, batch)
+    event = AuditEvent.objects.get(action="payments.bank_file.export")
+    export = BankFileExport.objects.get()
+    assert event.actor_id == world.county_approver.pk
+    assert event.changes["lines"] == 3 and event.changes["sha256"] == export.sha256
+    import hashlib
+
+    assert hashlib.sha256(data).hexdigest() == export.sha256
+
+
+def test_only_an_approved_batch_is_exported_and_only_by_exporters(world):
+    setup = payroll(world)
+    batch = payment_batch_generate(
+        actor=world.county_approver,
+        programme=PROGRAMME,
+        county=world.regions[NANHU],
+        month=MONTH,
+        entitlements=setup.entitlements(),
+        label=LABEL,
+    ).batch
+    with pytest.raises(Conflict):
+        _csv(world, batch)
+    batch = payment_batch_approve(
+        actor=setup.second_approver,
+        batch=payment_batch_submit(actor=world.county_approver, batch=batch),
+    )
+    for actor in (world.town_clerk, world.auditor, world.other_town_clerk):
+        with pytest.raises(PermissionRefused):
+            _csv(world, batch, actor=actor)
+    assert not BankFileExport.objects.exists()
+
+
+def test_register_edits_after_approval_change_neither_the_batch_nor_its_file(world):
+    _setup, batch = _approved(world)
+    before = _csv(world, batch)
+    lines_before = list(PaymentLine.objects.filter(batch=batch).values())
+    head = world.families["xinjia"].head
+    head = person_update(actor=None, person=head, name="张建华")
+    payee_account_create(
+        actor=None,
+        person=head,
+        bank_name="农业银行",
+        bank_code="103335000022",
+        account_number=account_number(555),
+        holder_name="张建华",
+    )
+    after = _csv(world, batch)
+    assert after == before
+    assert list(PaymentLine.objects.filter(batch=batch).values()) == lines_before
+    batch.refresh_from_db()
+    assert batch.total_amount == Decimal("1870.50")
