@@ -199,6 +199,7 @@ def _build(household: Household, on: dt.date) -> tuple[dict[str, Any], dict[str,
             "business": bool(assets.get("business")),
         },
         "expenditure": {"medical": 0.0, "education": 0.0, "rehabilitation": 0.0},
+        "rural": household.region.is_rural,
     }
     basis = {
         "verification_report_id": report.pk if report is not None else None,

@@ -37,7 +37,7 @@ from psycopg import sql as pgsql
 
 from minzheng.domains.assistance.models import Determination
 from minzheng.kernel.people.models import Membership
-from minzheng.kernel.regions.models import Region, RegionLevel
+from minzheng.kernel.regions.models import Region, RegionLevel, path_is_rural
 from minzheng.kernel.verification.sources import INCOME_HEADINGS
 from minzheng.rules import batch
 from minzheng.rules.batch import HOUSEHOLD_OUTPUTS
@@ -226,11 +226,7 @@ def _rural_regions(county_path: str) -> dict[int, bool]:
     1xx/2xx for a town or township (GB/T 10114).
     """
     rows = Region.objects.filter(path__startswith=county_path).values_list("id", "path")
-    rural = {}
-    for region_id, path in rows:
-        parts = path.strip("/").split("/")
-        rural[region_id] = len(parts) >= 3 and int(parts[2][-3:]) >= 100
-    return rural
+    return {region_id: path_is_rural(path) for region_id, path in rows}
 
 
 def _case(column: str, mapping: dict[str, int], default: int) -> str:

@@ -8,6 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from minzheng.common.models import TimeStampedModel
 
 
+def path_is_rural(path: str) -> bool:
+    """`Region.is_rural` for a materialised path (bulk callers have paths, not objects)."""
+    parts = path.strip("/").split("/")
+    return len(parts) >= 3 and int(parts[2][-3:]) >= 100
+
+
 class RegionLevel(models.TextChoices):
     CITY = "city", _("City")
     COUNTY = "county", _("County")
@@ -73,6 +79,13 @@ class Region(TimeStampedModel):
         """The county-level code (6 digits) this region lies in; "" for the city."""
         parts = self.path.strip("/").split("/")
         return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def is_rural(self) -> bool:
+        """Whether the region lies under a town or township (镇/乡) rather than a street
+        (街道): the town's statistical code ends in 0xx for a street and in 1xx/2xx for a
+        town or township (GB/T 10114). The city and the counties are not rural."""
+        return path_is_rural(self.path)
 
     def contains(self, other: Region) -> bool:
         return other.path.startswith(self.path)

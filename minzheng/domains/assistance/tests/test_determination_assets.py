@@ -218,6 +218,9 @@ def _assert_equal_to_single_assessment(households: list[Household]) -> list[int]
         assert row.dibao_eligible == dibao["eligible"], household.pk
         assert float(row.dibao_amount) == pytest.approx(dibao["monthly_amount"]), household.pk
         assert row.on_marginal == assessed["programmes"]["marginal"]["eligible"], household.pk
+        assert row.low_income_rural == assessed["programmes"]["low_income_rural"]["eligible"], (
+            household.pk
+        )
         assert float(row.dibao_standard) == pytest.approx(assessed["dibao_standard"])
         assert float(row.assistance_monthly_total) == pytest.approx(
             assessed["total_monthly_amount"]
