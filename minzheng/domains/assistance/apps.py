@@ -8,4 +8,7 @@ class AssistanceConfig(AppConfig):
     verbose_name = _("Social assistance")
 
     def ready(self) -> None:
-        from minzheng.domains.assistance import jobs  # noqa: F401 - registers the job kinds
+        from minzheng.domains.assistance import (
+            jobs,  # noqa: F401 - registers the job kinds
+            payroll,  # noqa: F401 - registers payroll sources
+        )

@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from minzheng.domains.assistance import views
 
 app_name = "assistance"
 urlpatterns = [
+    path("cases/", include("minzheng.domains.assistance.casework_urls")),
     path("parameters/", views.parameter_index, name="parameters"),
     path("parameters/changes/<int:change_id>/", views.change_detail, name="change"),
     path(
