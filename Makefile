@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench messages migrate demo venv frontend clean worker help
+.PHONY: run test lint format bench messages migrate demo venv frontend clean worker beat help
 
 help:
 	@echo "make run    — set up everything and serve http://$(HOST):$(PORT) with demo data"
@@ -44,6 +44,9 @@ run: venv frontend demo
 
 worker: venv
 	$(VENV)/bin/celery -A config worker --loglevel=info
+
+beat: venv
+	$(VENV)/bin/celery -A config beat --loglevel=info
 
 test: venv frontend
 	$(PY) -m pytest -q -p no:randomly $(PYTEST_ARGS)

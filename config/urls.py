@@ -13,6 +13,7 @@ urlpatterns = [
     path("verification/", include("minzheng.kernel.verification.urls")),
     path("v/", include("minzheng.kernel.documents.urls")),
     path("assistance/", include("minzheng.domains.assistance.urls")),
+    path("payments/", include("minzheng.kernel.payments.urls")),
     path("", include("minzheng.web.backoffice.urls")),
 ]
 

@@ -12,3 +12,13 @@ class AssistanceConfig(AppConfig):
             jobs,  # noqa: F401 - registers the job kinds
             payroll,  # noqa: F401 - registers payroll sources
         )
+        from minzheng.domains.assistance.services import review
+        from minzheng.kernel.verification.hooks import register_batch_imported
+
+        register_batch_imported("assistance.reviews", review.batch_imported)
+
+        # 码上办: anyone with an application's case number (or its QR code) reads its status.
+        from minzheng.domains.assistance.selectors.portal import application_public_status
+        from minzheng.kernel.documents.hooks import register_case_status_resolver
+
+        register_case_status_resolver(application_public_status)

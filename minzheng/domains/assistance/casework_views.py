@@ -43,6 +43,8 @@ from minzheng.domains.assistance.models.casework import (
     ApplicationChannel,
     ApplicationState,
     AssistanceApplication,
+    Enrolment,
+    EnrolmentState,
 )
 from minzheng.kernel.accounts.models import User, UserKind
 from minzheng.kernel.accounts.permissions import Perm, has_perm
@@ -195,8 +197,12 @@ def _available_steps(actor: User, application: AssistanceApplication) -> list[di
     return offered
 
 
+# The case page's timeline holds the application's steps and its enrolment's.
+_STATE_LABELS = {**dict(EnrolmentState.choices), **dict(ApplicationState.choices)}
+
+
 def _state_label(state: str) -> str:
-    return str(dict(ApplicationState.choices).get(state, state))
+    return str(_STATE_LABELS.get(state, state))
 
 
 @staff_view(Perm.ASSISTANCE_VIEW)
@@ -244,8 +250,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
 def _transition_labels() -> dict[str, Any]:
     """Each step's name for people, from the state table (plus filing, which opens a case)."""
     field: Any = AssistanceApplication._meta.get_field("state")
-    labels: dict[str, Any] = {"submit": gettext_lazy("Application filed")}
+    labels: dict[str, Any] = {
+        "submit": gettext_lazy("Application filed"),
+        "start": gettext_lazy("Enrolment started"),
+    }
     for transition in field.get_all_transitions(AssistanceApplication):
+        labels.setdefault(transition.name, transition.custom.get(LABEL, transition.name))
+    enrolment_state: Any = Enrolment._meta.get_field("state")
+    for transition in enrolment_state.get_all_transitions(Enrolment):
         labels.setdefault(transition.name, transition.custom.get(LABEL, transition.name))
     return labels
 
@@ -329,8 +341,16 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
             "timeline": steps,
             "task": task,
             "task_overdue": bool(task and task.is_overdue(timezone.localdate())),
+            "visits": [
+                {"visit": visit, "signers": [str(visit.first_signer), str(visit.second_signer)]}
+                for visit in application.visits.select_related("first_signer", "second_signer")
+            ],
+            "enrolment": Enrolment.objects.filter(application=application).first(),
             "steps": _available_steps(actor, application),
             "can_view_household": has_perm(actor, Perm.PEOPLE_VIEW, application.household.region),
+            "can_view_report": has_perm(
+                actor, Perm.VERIFICATION_VIEW, application.household.region
+            ),
             "casework": True,
         },
     )

@@ -41,6 +41,12 @@ def _run_county(params: dict[str, Any], county: str) -> int:
     )
 
 
+def _prepare(params: dict[str, Any], counties: list[str]) -> None:
+    from minzheng.domains.assistance.determination import prepare_partitions
+
+    prepare_partitions(dt.date.fromisoformat(params["date"]), counties)
+
+
 DETERMINE_KIND = "assistance.determine"
 
 DETERMINE = register_job(
@@ -49,5 +55,6 @@ DETERMINE = register_job(
         label="Determine every household's assistance for a month",
         chunk_keys=_county_keys,
         run_chunk=_run_county,
+        prepare=_prepare,
     )
 )

@@ -5,6 +5,8 @@ from minzheng.domains.assistance import views
 app_name = "assistance"
 urlpatterns = [
     path("cases/", include("minzheng.domains.assistance.casework_urls")),
+    path("reviews/", include("minzheng.domains.assistance.review_urls")),
+    path("reports/", include("minzheng.domains.assistance.report_urls")),
     path("parameters/", views.parameter_index, name="parameters"),
     path("parameters/changes/<int:change_id>/", views.change_detail, name="change"),
     path(

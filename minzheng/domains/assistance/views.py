@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 
 from minzheng.common.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from minzheng.domains.assistance.forms import AffectedFilterForm, ProposeForm, WithdrawForm
+from minzheng.domains.assistance.services.review import standard_change_recalculate_enqueue
 from minzheng.domains.assistance.whatif import (
     ENTERING,
     LEAVING,
@@ -708,6 +709,8 @@ def change_confirm(request: HttpRequest, change_id: int) -> HttpResponse:
     except (Conflict, ValidationFailed) as error:
         messages.error(request, error.message)
         return redirect("assistance:change", change_id=change.pk)
+    # Recalculate every enrolment once the change is in force (reviews; dynamic management).
+    standard_change_recalculate_enqueue(change=change)
     messages.success(
         request,
         _("The new value is in force from %(start)s.") % {"start": change.start.isoformat()},

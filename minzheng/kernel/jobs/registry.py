@@ -19,6 +19,9 @@ class JobKind:
     chunk_keys: Callable[[dict[str, Any]], list[str]]
     run_chunk: Callable[[dict[str, Any], str], int]
     finish: Callable[[dict[str, Any]], None] | None = None
+    # Run once by job_start, after the permission check and before any chunk is recorded:
+    # set up what every chunk needs (the determination's month partitions, say).
+    prepare: Callable[[dict[str, Any], list[str]], None] | None = None
 
 
 JOB_KINDS: dict[str, JobKind] = {}

@@ -32,6 +32,8 @@ def job_start(
     spec = job_kind(kind)
     params = params or {}
     keys = spec.chunk_keys(params)
+    if spec.prepare is not None and keys:
+        spec.prepare(params, keys)
     with transaction.atomic():
         job = JobRun.objects.create(
             kind=kind,

@@ -27,6 +27,7 @@ router = Router(tags=["payments"])
 
 class BatchOut(Schema):
     id: int
+    case_number: str = Field(description="The batch's case number, e.g. FF-330402-202612-00001.")
     programme: str
     county: str = Field(description="The county's statistical code.")
     month: dt.date = Field(description="The month paid (first day).")

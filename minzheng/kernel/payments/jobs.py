@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
-from minzheng.common.errors import ValidationFailed
+from minzheng.common.errors import PermissionRefused, ValidationFailed
+from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.jobs.registry import JobKind, register_job
 from minzheng.kernel.payments.entitlements import Entitlements
 from minzheng.kernel.regions.models import Region, RegionLevel
@@ -101,6 +102,12 @@ def payroll_start(
     from minzheng.kernel.jobs.services import job_start
 
     _source(programme)
+    if actor is not None and counties:
+        for county in Region.objects.filter(code__in=counties):
+            if not has_perm(actor, Perm.PAYMENTS_PREPARE, county):
+                raise PermissionRefused(
+                    _("You may not prepare payments of %(county)s.") % {"county": county.name}
+                )
     params = {
         "programme": programme,
         "month": month.replace(day=1).isoformat(),

@@ -3,18 +3,31 @@
 A line is unique per (programme, beneficiary, month, kind, for_month), enforced by the
 database, so a re-run, a concurrent run or a resumed run of a payroll never pays twice.
 Each line carries a frozen snapshot of what the bank file needs (holder, account ciphertext,
-bank code, amount), so later edits of the register never change a batch.
+bank code, amount), so later edits of the register never change a batch. A batch is a
+workflow case (`CaseModel`): its state changes only through the workflow kernel.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from minzheng.common.errors import PermissionRefused
 from minzheng.common.models import TimeStampedModel
+from minzheng.kernel.accounts.models import Role
+from minzheng.kernel.accounts.permissions import Perm, has_perm
+from minzheng.kernel.workflow.fsm import LABEL, NOT_BY_ACTOR_OF, REASON_REQUIRED, condition
+from minzheng.kernel.workflow.models import CaseModel, TaskSpec
+
+if TYPE_CHECKING:
+    from minzheng.kernel.accounts.models import User
+    from minzheng.kernel.regions.models import Region
 
 ACCOUNT_NUMBER_PURPOSE = "payee.account_number"
 
@@ -77,9 +90,37 @@ class BatchState(models.TextChoices):
     PARTLY_RETURNED = "partly_returned", _("Settled with returns")
 
 
-class PaymentBatch(FSMModelMixin, TimeStampedModel):
+B = BatchState
+
+
+# Permissions of the batch steps: (batch, user) -> bool, scoped on the batch's county.
+
+
+def _may_prepare(batch: Any, user: Any) -> bool:
+    return has_perm(user, Perm.PAYMENTS_PREPARE, batch.county)
+
+
+def _may_approve(batch: Any, user: Any) -> bool:
+    return has_perm(user, Perm.PAYMENTS_APPROVE, batch.county)
+
+
+def _may_export(batch: Any, user: Any) -> bool:
+    return has_perm(user, Perm.PAYMENTS_EXPORT, batch.county)
+
+
+@condition(_("The batch has no lines."))
+def _has_lines(batch: PaymentBatch) -> bool:
+    return batch.line_count > 0
+
+
+class PaymentBatch(CaseModel):
     """One county's payments of one programme for one month (a supplementary batch gets the
-    next sequence number). Its state changes only through the transitions below."""
+    next sequence number): a workflow case (ADR 0017, 0018).
+
+    Its state changes only through `minzheng.kernel.workflow.services.transition_apply`
+    (called by the services in `services.py`); the transitions below are the whole state
+    table and set fields of the batch row only. The batch's timeline is its `CaseStep` rows.
+    """
 
     programme = models.CharField(_("programme"), max_length=40)
     county = models.ForeignKey(
@@ -138,34 +179,115 @@ class PaymentBatch(FSMModelMixin, TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.programme} {self.county_id} {self.month:%Y-%m} #{self.sequence}"
 
-    # Transitions: only services call these, inside their transaction, after their checks.
-    @transition(field=state, source=BatchState.GENERATED, target=BatchState.PREPARED)
-    def submit(self) -> None:
-        pass
+    # -- the kernel's hooks ------------------------------------------------------------
 
-    @transition(field=state, source=BatchState.PREPARED, target=BatchState.GENERATED)
-    def send_back(self) -> None:
-        pass
+    def case_region(self) -> Region:
+        return self.county
 
-    @transition(field=state, source=BatchState.PREPARED, target=BatchState.APPROVED)
-    def approve(self) -> None:
-        pass
+    def case_task(self) -> TaskSpec | None:
+        """The county's payroll staff hold every open step of a batch (no legal deadline)."""
+        action = {
+            B.GENERATED: "submit",
+            B.PREPARED: "approve",
+            B.APPROVED: "export",
+            B.EXPORTED: "settle",
+        }.get(B(self.state))
+        if action is None:
+            return None
+        return TaskSpec(
+            role=Role.COUNTY_APPROVER, region=self.county, action=action, working_days=None
+        )
 
-    @transition(field=state, source=BatchState.APPROVED, target=BatchState.EXPORTED)
-    def mark_exported(self) -> None:
-        pass
+    def case_check_actor(self, transition: str, actor: User | None) -> None:
+        """Maker-checker beyond the kernel's: whoever generated the batch may not approve it."""
+        if transition != "approve" or actor is None or self.generated_by_id is None:
+            return
+        if actor.pk == self.generated_by_id:
+            raise PermissionRefused(
+                _("You generated this batch: another person must approve it (maker-checker)."),
+                code="maker_checker",
+            )
 
-    @transition(field=state, source=BatchState.EXPORTED, target=BatchState.SETTLED)
-    def settle(self) -> None:
-        pass
+    # -- the state table -----------------------------------------------------------------
 
     @transition(
         field=state,
-        source=[BatchState.EXPORTED, BatchState.SETTLED, BatchState.PARTLY_RETURNED],
-        target=BatchState.PARTLY_RETURNED,
+        source=B.GENERATED,
+        target=B.PREPARED,
+        permission=_may_prepare,
+        conditions=[_has_lines],
+        custom={LABEL: _("Submit for approval")},
     )
-    def settle_with_returns(self) -> None:
-        pass
+    def submit(self, *, actor: User) -> dict[str, Any]:
+        """From now on the lines are frozen: generation opens a supplementary batch."""
+        self.prepared_by = actor
+        self.prepared_at = timezone.now()
+        return {"lines": self.line_count, "total": str(self.total_amount)}
+
+    @transition(
+        field=state,
+        source=B.PREPARED,
+        target=B.GENERATED,
+        permission=_may_approve,
+        custom={LABEL: _("Send back"), REASON_REQUIRED: True},
+    )
+    def send_back(self, *, actor: User) -> None:
+        """The batch is open again for its preparer (and for new lines)."""
+
+    @transition(
+        field=state,
+        source=B.PREPARED,
+        target=B.APPROVED,
+        permission=_may_approve,
+        custom={LABEL: _("Approve"), NOT_BY_ACTOR_OF: ("submit",)},
+    )
+    def approve(self, *, actor: User) -> dict[str, Any]:
+        self.approved_by = actor
+        self.approved_at = timezone.now()
+        return {"lines": self.line_count, "total": str(self.total_amount)}
+
+    @transition(
+        field=state,
+        source=B.APPROVED,
+        target=B.EXPORTED,
+        permission=_may_export,
+        custom={LABEL: _("Make the bank file")},
+    )
+    def export(self, *, actor: User) -> None:
+        """The service writes the file and its BankFileExport row in the same transaction."""
+        self.exported_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[B.EXPORTED, B.SETTLED, B.PARTLY_RETURNED],
+        target=None,
+        permission=_may_export,
+        custom={LABEL: _("Make the bank file again")},
+    )
+    def export_again(self, *, actor: User) -> None:
+        """Writes the same content again (from the frozen lines); the state stays."""
+
+    @transition(
+        field=state,
+        source=B.EXPORTED,
+        target=B.SETTLED,
+        permission=_may_prepare,
+        custom={LABEL: _("Settle")},
+    )
+    def settle(self, *, actor: User) -> None:
+        """The bank paid every line; the service marks the pending lines paid."""
+        self.settled_at = self.settled_at or timezone.now()
+
+    @transition(
+        field=state,
+        source=[B.EXPORTED, B.SETTLED, B.PARTLY_RETURNED],
+        target=B.PARTLY_RETURNED,
+        permission=_may_prepare,
+        custom={LABEL: _("Record returned payments")},
+    )
+    def record_returns(self, *, actor: User) -> None:
+        """The service marks the listed lines returned (and, on first settlement, the rest paid)."""
+        self.settled_at = self.settled_at or timezone.now()
 
 
 class LineKind(models.TextChoices):

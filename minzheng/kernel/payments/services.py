@@ -1,7 +1,8 @@
-"""Writes of the payments kernel. Each is one transaction with one audit event.
+"""Writes of the payments kernel. Each is one transaction with its audit event.
 
-Payee accounts · payroll generation (bulk, exactly once) · maker-checker approval · the bank
-file · settlement with returned payments · reissue · back pay and overpayments.
+Payee accounts · payroll generation (bulk, exactly once) · the batch's steps (submit, send
+back, approve, bank file, settlement), each a workflow step through `transition_apply`
+(ADR 0017, 0018) · returned payments and reissue · back pay and overpayments.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ from minzheng.kernel.payments.models import (
     PaymentBatch,
     PaymentLine,
 )
-from minzheng.kernel.payments.writer import write_lines
+from minzheng.kernel.payments.writer import WriteResult, write_lines
 from minzheng.kernel.regions.models import Region, RegionLevel
+from minzheng.kernel.workflow.services import case_number_next, case_open, transition_apply
 
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
@@ -218,6 +220,35 @@ def _county(county: Region | str) -> Region:
     return region
 
 
+def batch_case_prefix(county: Region, month: dt.date) -> str:
+    """Case numbers of batches: "FF-<county code>-<yyyymm>-00001" (发放), one sequence per
+    county and month across programmes."""
+    return f"FF-{county.code}-{month:%Y%m}"
+
+
+def _batch_opened(*, actor: User | None, batch: PaymentBatch, kind: str) -> None:
+    """The batch's first step ("generate") and first task, once it holds lines."""
+    case_open(
+        actor=actor,
+        case=batch,
+        transition="generate",
+        payload={
+            "programme": batch.programme,
+            "month": batch.month.isoformat(),
+            "kind": kind,
+            "lines": batch.line_count,
+            "total": str(batch.total_amount),
+        },
+    )
+
+
+class _NothingToPay(Exception):
+    """Rolls back a batch created for a run that inserted no line (no empty batch, no gap)."""
+
+    def __init__(self, result: WriteResult) -> None:
+        self.result = result
+
+
 def _open_batch(
     *, actor: User | None, programme: str, label: str, county: Region, month: dt.date
 ) -> tuple[PaymentBatch, bool]:
@@ -241,6 +272,7 @@ def _open_batch(
         try:
             with transaction.atomic():
                 batch = PaymentBatch.objects.create(
+                    case_number=case_number_next(prefix=batch_case_prefix(county, month)),
                     programme=programme,
                     programme_label=label,
                     county=county,
@@ -300,32 +332,42 @@ def payment_batch_generate(
             _("A beneficiary appears more than once for the same month."), field="entitlements"
         )
     with transaction.atomic():
-        batch, created = _open_batch(
-            actor=actor, programme=programme, label=label or programme, county=county, month=month
-        )
-        result = write_lines(
-            batch_id=batch.pk,
-            programme=programme,
-            kind=kind,
-            month=month,
-            county_path=county.path,
-            entitlements=entitlements,
-        )
-        if created and result.inserted == 0:
-            batch.delete()
-            final: PaymentBatch | None = None
-        elif result.inserted_fen is not None:
-            # The batch row is locked (_open_batch), so adding to its totals is exact.
-            PaymentBatch.objects.filter(pk=batch.pk).update(
-                line_count=F("line_count") + result.inserted,
-                total_amount=F("total_amount") + Decimal(result.inserted_fen) / 100,
-                updated_at=timezone.now(),
-            )
-            batch.refresh_from_db(fields=["line_count", "total_amount"])
-            final = batch
+        final: PaymentBatch | None = None
+        try:
+            with transaction.atomic():
+                batch, created = _open_batch(
+                    actor=actor,
+                    programme=programme,
+                    label=label or programme,
+                    county=county,
+                    month=month,
+                )
+                result = write_lines(
+                    batch_id=batch.pk,
+                    programme=programme,
+                    kind=kind,
+                    month=month,
+                    county_path=county.path,
+                    entitlements=entitlements,
+                )
+                if created and result.inserted == 0:
+                    raise _NothingToPay(result)
+        except _NothingToPay as nothing:
+            result = nothing.result
         else:
-            _recount(batch)
             final = batch
+            if result.inserted_fen is not None:
+                # The batch row is locked (_open_batch), so adding to its totals is exact.
+                PaymentBatch.objects.filter(pk=batch.pk).update(
+                    line_count=F("line_count") + result.inserted,
+                    total_amount=F("total_amount") + Decimal(result.inserted_fen) / 100,
+                    updated_at=timezone.now(),
+                )
+                batch.refresh_from_db(fields=["line_count", "total_amount"])
+            else:
+                _recount(batch)
+            if created:
+                _batch_opened(actor=actor, batch=batch, kind=kind)
         already = result.staged - result.inserted - result.rejected
         audit_record(
             actor=actor,
@@ -347,137 +389,59 @@ def payment_batch_generate(
     )
 
 
-def _locked_batch(batch: PaymentBatch) -> PaymentBatch:
-    return PaymentBatch.objects.select_for_update().select_related("county").get(pk=batch.pk)
+# --- the batch's steps: all through the workflow kernel's transition_apply ----------------
+#
+# transition_apply locks the batch row, checks the state table, the step's permission over
+# the county, maker-checker (the submitter, and by `case_check_actor` the generator, may not
+# approve) and a required reason, writes the CaseStep (the batch's timeline), moves its task
+# and appends the audit event "payments.paymentbatch.<step>". The services below add only
+# what a step writes to other tables, in the same transaction.
 
 
-def payment_batch_submit(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
+def payment_batch_submit(*, actor: User, batch: PaymentBatch, note: str = "") -> PaymentBatch:
     """The preparer submits the batch for approval; its lines are frozen from now on."""
-    with transaction.atomic():
-        locked = _locked_batch(batch)
-        _require(
-            actor,
-            Perm.PAYMENTS_PREPARE,
-            locked.county,
-            _("You may not prepare payments of %(county)s.") % {"county": locked.county.name},
-        )
-        if locked.state != BatchState.GENERATED:
-            raise Conflict(_("Only a generated batch can be submitted."), code="wrong_state")
-        if locked.line_count == 0:
-            raise ValidationFailed(_("The batch has no lines."))
-        locked.submit()
-        locked.prepared_by = actor
-        locked.prepared_at = timezone.now()
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="payments.batch.submit",
-            obj=locked,
-            region_code=locked.county.code,
-            changes={"lines": locked.line_count, "total": str(locked.total_amount)},
-        )
-    return locked
+    return transition_apply(actor=actor, case=batch, transition="submit", note=note)
 
 
 def payment_batch_send_back(*, actor: User, batch: PaymentBatch, reason: str) -> PaymentBatch:
     """The checker returns a submitted batch to its preparer, with a reason."""
-    if not reason.strip():
-        raise ValidationFailed(_("Give the reason for sending the batch back."), field="reason")
-    with transaction.atomic():
-        locked = _locked_batch(batch)
-        _require(
-            actor,
-            Perm.PAYMENTS_APPROVE,
-            locked.county,
-            _("You may not approve payments of %(county)s.") % {"county": locked.county.name},
-        )
-        if locked.state != BatchState.PREPARED:
-            raise Conflict(_("Only a submitted batch can be sent back."), code="wrong_state")
-        locked.send_back()
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="payments.batch.send_back",
-            obj=locked,
-            region_code=locked.county.code,
-            reason=reason.strip(),
-        )
-    return locked
+    return transition_apply(actor=actor, case=batch, transition="send_back", reason=reason)
 
 
-def payment_batch_approve(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
+def payment_batch_approve(*, actor: User, batch: PaymentBatch, note: str = "") -> PaymentBatch:
     """The checker approves a submitted batch; whoever prepared it may not (maker-checker)."""
-    with transaction.atomic():
-        locked = _locked_batch(batch)
-        _require(
-            actor,
-            Perm.PAYMENTS_APPROVE,
-            locked.county,
-            _("You may not approve payments of %(county)s.") % {"county": locked.county.name},
-        )
-        if locked.state != BatchState.PREPARED:
-            raise Conflict(_("Only a submitted batch can be approved."), code="wrong_state")
-        if actor.pk in (locked.prepared_by_id, locked.generated_by_id):
-            raise PermissionRefused(
-                _("You prepared this batch: another person must approve it."),
-                code="maker_checker",
-            )
-        locked.approve()
-        locked.approved_by = actor
-        locked.approved_at = timezone.now()
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="payments.batch.approve",
-            obj=locked,
-            region_code=locked.county.code,
-            changes={"lines": locked.line_count, "total": str(locked.total_amount)},
-        )
-    return locked
+    return transition_apply(actor=actor, case=batch, transition="approve", note=note)
 
 
 # --- bank file ------------------------------------------------------------------------------
 
 
 def payment_batch_export(
-    *, actor: User | None, batch: PaymentBatch, out: IO[bytes], file_format: str = "csv"
+    *, actor: User, batch: PaymentBatch, out: IO[bytes], file_format: str = "csv"
 ) -> BankFileExport:
     """Write the bank file of an approved batch into ``out`` (audited as "bank file exported").
 
     The full account numbers are decrypted here and only here, streaming, from the batch's
-    snapshot. The first export moves the batch to "exported"; a later one writes the same
-    content again (and is audited again).
+    snapshot. The first export is the step "export" (approved → exported); a later one is
+    the step "export_again", which writes the same content again (and is audited again).
     """
     if file_format not in bankfile.FORMATS:
         raise ValidationFailed(_("Unknown bank file format."), field="file_format")
+    # The caller's instance may be stale (a second download): choose the step from the row;
+    # transition_apply re-checks it under the row lock.
+    current = PaymentBatch.objects.filter(pk=batch.pk).values_list("state", flat=True).first()
+    step = "export" if current == BatchState.APPROVED else "export_again"
     with transaction.atomic():
-        locked = _locked_batch(batch)
-        _require(
-            actor,
-            Perm.PAYMENTS_EXPORT,
-            locked.county,
-            _("You may not export bank files of %(county)s.") % {"county": locked.county.name},
+        locked = transition_apply(
+            actor=actor, case=batch, transition=step, payload={"format": file_format}
         )
-        if locked.state not in (
-            BatchState.APPROVED,
-            BatchState.EXPORTED,
-            BatchState.SETTLED,
-            BatchState.PARTLY_RETURNED,
-        ):
-            raise Conflict(
-                _("Only an approved batch can be sent to the bank."), code="not_approved"
-            )
         digest = hashlib.sha256()
         hashing = bankfile.HashingWriter(out, digest)
         count = bankfile.write(locked, hashing, file_format=file_format)
-        if locked.state == BatchState.APPROVED:
-            locked.mark_exported()
-            locked.exported_at = timezone.now()
-            locked.save()
         export = BankFileExport.objects.create(
             batch=locked,
             file_format=file_format,
-            exported_by=actor if actor is not None and actor.is_authenticated else None,
+            exported_by=actor if actor.is_authenticated else None,
             line_count=count,
             sha256=digest.hexdigest(),
         )
@@ -503,82 +467,67 @@ class ReturnedPayment:
     account_number: str = ""
 
 
+def _return_problems(batch: PaymentBatch, by_id: dict[int, ReturnedPayment]) -> list[str]:
+    found = {
+        line_id: (status, digest)
+        for line_id, status, digest in PaymentLine.objects.filter(
+            batch=batch, pk__in=list(by_id)
+        ).values_list("pk", "status", "payee_account__account_number_digest")
+    }
+    problems = []
+    for line_id, returned in by_id.items():
+        if line_id not in found:
+            problems.append(_("line %(id)s is not in this batch") % {"id": line_id})
+        elif found[line_id][0] == LineStatus.RETURNED:
+            problems.append(_("line %(id)s is already returned") % {"id": line_id})
+        elif returned.account_number and (
+            account_number_digest(returned.account_number) != found[line_id][1]
+        ):
+            problems.append(
+                _("line %(id)s was paid to another account than the bank reports") % {"id": line_id}
+            )
+        elif not returned.reason.strip():
+            problems.append(_("line %(id)s has no reason") % {"id": line_id})
+    return problems
+
+
 def payment_batch_settle(
-    *, actor: User | None, batch: PaymentBatch, returns: Iterable[ReturnedPayment] = ()
+    *, actor: User, batch: PaymentBatch, returns: Iterable[ReturnedPayment] = ()
 ) -> PaymentBatch:
     """Record the bank's result: the listed lines were returned, the others paid.
 
-    On an exported batch this settles it (settled, or partly returned); on a settled batch
-    it records returns the bank reported later.
+    Without returns this is the step "settle" (exported → settled, every line paid). With
+    returns it is "record_returns": on an exported batch it settles it partly returned, on
+    a settled batch it records returns the bank reported later.
     """
     returns = list(returns)
+    by_id = {r.line_id: r for r in returns}
+    if len(by_id) != len(returns):
+        raise ValidationFailed(_("A line appears twice in the return list."))
     with transaction.atomic():
-        locked = _locked_batch(batch)
-        _require(
-            actor,
-            Perm.PAYMENTS_PREPARE,
-            locked.county,
-            _("You may not record payments of %(county)s.") % {"county": locked.county.name},
+        locked = transition_apply(
+            actor=actor,
+            case=batch,
+            transition="record_returns" if returns else "settle",
+            payload={"returned": sorted(by_id)} if returns else None,
         )
-        if locked.state not in (
-            BatchState.EXPORTED,
-            BatchState.SETTLED,
-            BatchState.PARTLY_RETURNED,
-        ):
-            raise Conflict(_("The batch has not been sent to the bank."), code="not_exported")
-        by_id = {r.line_id: r for r in returns}
-        if len(by_id) != len(returns):
-            raise ValidationFailed(_("A line appears twice in the return list."))
-        found = {
-            line_id: (status, digest)
-            for line_id, status, digest in PaymentLine.objects.filter(
-                batch=locked, pk__in=list(by_id)
-            ).values_list("pk", "status", "payee_account__account_number_digest")
-        }
-        problems = []
-        for line_id, returned in by_id.items():
-            if line_id not in found:
-                problems.append(_("line %(id)s is not in this batch") % {"id": line_id})
-            elif found[line_id][0] == LineStatus.RETURNED:
-                problems.append(_("line %(id)s is already returned") % {"id": line_id})
-            elif returned.account_number and (
-                account_number_digest(returned.account_number) != found[line_id][1]
-            ):
-                problems.append(
-                    _("line %(id)s was paid to another account than the bank reports")
-                    % {"id": line_id}
-                )
-            elif not returned.reason.strip():
-                problems.append(_("line %(id)s has no reason") % {"id": line_id})
+        problems = _return_problems(locked, by_id)
         if problems:
             raise ValidationFailed(
                 _("The return list does not match the batch: %(problems)s.")
                 % {"problems": "; ".join(problems)}
             )
         now = timezone.now()
-        if locked.state == BatchState.EXPORTED:
-            PaymentLine.objects.filter(batch=locked, status=LineStatus.PENDING).update(
-                status=LineStatus.PAID
-            )
+        # Lines still pending were paid: only the first settlement finds any.
+        PaymentLine.objects.filter(batch=locked, status=LineStatus.PENDING).update(
+            status=LineStatus.PAID
+        )
         for line_id, returned in by_id.items():
             PaymentLine.objects.filter(pk=line_id).update(
                 status=LineStatus.RETURNED,
                 return_reason=returned.reason.strip()[:200],
                 returned_at=now,
             )
-        if returns:
-            locked.settle_with_returns()
-        elif locked.state == BatchState.EXPORTED:
-            locked.settle()
-        locked.settled_at = locked.settled_at or now
-        locked.save()
-        audit_record(
-            actor=actor,
-            action="payments.batch.settle",
-            obj=locked,
-            region_code=locked.county.code,
-            changes={"returned": sorted(by_id), "state": locked.state},
-        )
     return locked
 
 
@@ -620,7 +569,7 @@ def payment_line_reissue(
                 _("The payment was returned from this account: record the corrected one first."),
                 field="payee_account",
             )
-        batch, _created = _open_batch(
+        batch, created = _open_batch(
             actor=actor,
             programme=original.programme,
             label=original.batch.programme_label,
@@ -655,6 +604,8 @@ def payment_line_reissue(
                 _("This payment has already been reissued."), code="already_reissued"
             ) from None
         _recount(batch)
+        if created:
+            _batch_opened(actor=actor, batch=batch, kind=LineKind.REISSUE)
         audit_record(
             actor=actor,
             action="payments.line.reissue",

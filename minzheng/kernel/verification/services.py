@@ -22,7 +22,7 @@ from minzheng.kernel.accounts.permissions import Perm, has_perm, scope_paths
 from minzheng.kernel.audit.services import audit_record
 from minzheng.kernel.people.models import Household
 from minzheng.kernel.regions.models import Region
-from minzheng.kernel.verification import importing, reading, storage, summary
+from minzheng.kernel.verification import hooks, importing, reading, storage, summary
 from minzheng.kernel.verification.models import (
     BLOCKING_STATUSES,
     BatchStatus,
@@ -140,6 +140,9 @@ def source_batch_import(
                     "imported": batch.imported_count,
                 },
             )
+            if batch.status == BatchStatus.IMPORTED:
+                batch_id = batch.pk
+                transaction.on_commit(lambda: hooks.batch_imported(batch_id))
     except IntegrityError:
         earlier = SourceBatch.objects.filter(
             source=source, checksum=facts.checksum, status__in=BLOCKING_STATUSES

@@ -24,12 +24,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from minzheng.common.errors import ApplicationError, Conflict
-from minzheng.common.masking import mask_phone
+from minzheng.common.masking import mask_name, mask_phone
+from minzheng.domains.assistance.selectors.portal import (
+    draft_list,
+    resident_application_list,
+    resident_next_step,
+)
+from minzheng.domains.assistance.services.portal import resident_link
 from minzheng.kernel.accounts.selectors import CodeState, one_time_code_status
 from minzheng.kernel.accounts.services import one_time_code_send
 from minzheng.kernel.people.selectors import resident_household, resident_person
 from minzheng.kernel.regions.selectors import ancestors
-from minzheng.web.portal.forms import CodeForm, PhoneForm
+from minzheng.web.portal.forms import CodeForm, LinkForm, PhoneForm
 
 if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
@@ -204,7 +210,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @resident_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The resident's own page: their record and their current household."""
+    return _render_home(request)
+
+
+def _render_home(
+    request: HttpRequest, link_form: LinkForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The resident's own page: their record, their household (other members' names masked),
+    their household's applications with what happens next, and the way to apply."""
     resident = cast("User", request.user)
     person = resident_person(resident=resident)
     household = resident_household(resident=resident) if person else None
@@ -213,6 +226,11 @@ def home(request: HttpRequest) -> HttpResponse:
     members = [
         {
             "person": membership.person,
+            "name": (
+                membership.person.name
+                if membership.person_id == resident.person_id
+                else mask_name(membership.person.name)
+            ),
             "relation": membership.get_relation_display(),
             "age": membership.person.age_on(today),
             "since": membership.start_date,
@@ -227,5 +245,29 @@ def home(request: HttpRequest) -> HttpResponse:
         "members": members,
         "region_chain": ancestors(region=household.region) if household else [],
         "masked_phone": mask_phone(resident.phone),
+        "applications": [
+            {"application": application, "next_step": resident_next_step(application)}
+            for application in (resident_application_list(actor=resident) if person else [])
+        ],
+        "drafts": draft_list(household=household) if household else [],
+        "link_form": link_form or LinkForm(),
+        "ask_id_number": link_form is not None and "id_number" in link_form.errors,
     }
-    return render(request, "portal/home.html", context)
+    return render(request, "portal/home.html", context, status=status)
+
+
+@resident_required
+@require_POST
+def link_account(request: HttpRequest) -> HttpResponse:
+    """Link the resident's account to their record: by phone, or phone and ID number."""
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            resident_link(
+                actor=cast("User", request.user), id_number=form.cleaned_data["id_number"]
+            )
+        except ApplicationError as refusal:
+            form.add_error("id_number" if refusal.field == "id_number" else None, refusal.message)
+        else:
+            return redirect("portal:home")
+    return _render_home(request, link_form=form, status=400)

@@ -16,11 +16,14 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from minzheng.domains.assistance.models import Programme
+from minzheng.domains.assistance.services import application_submit
 from minzheng.kernel.accounts.services import api_token_create
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.jobs.services import job_start
 from minzheng.kernel.parameters.models import ParameterChange
 from minzheng.kernel.parameters.services import parameter_change_propose
+from minzheng.kernel.payments.services import payee_account_create
 from minzheng.kernel.people.models import Household, Membership, Person
 from minzheng.kernel.verification.services import verification_report_create
 from minzheng.web.api.api import api
@@ -47,6 +50,9 @@ class Target:
     token_id: int
     report_id: int
     change_id: int
+    case_number: str
+    application_id: int
+    account_id: int
     markers: list[str]
 
 
@@ -59,6 +65,22 @@ def target(world) -> Target:
     change = parameter_change_propose(
         actor=None, path=PARAMETER, start=dt.date(2026, 7, 1), value=1200, source_document="walk"
     )
+    # A case of the family, filed at the counter of its own town, and the head's bank account.
+    application = application_submit(
+        actor=world.other_town_clerk,
+        programme=Programme.objects.get(code="temporary"),
+        household=family.household,
+        channel="counter",
+        applicant=family.head,
+        description="walk",
+    )
+    account = payee_account_create(
+        actor=None,
+        person=family.head,
+        bank_name="中国农业银行海宁支行",
+        bank_code="103335000015",
+        account_number="6228480012345678901",
+    )
     markers = [p.name for p in family.members] + [family.household.address]
     markers += [p.id_number_masked for p in family.members]
     return Target(
@@ -69,6 +91,9 @@ def target(world) -> Target:
         token_id=token.pk,
         report_id=report.pk,
         change_id=change.pk,
+        case_number=application.case_number,
+        application_id=application.pk,
+        account_id=account.pk,
         markers=markers,
     )
 
@@ -84,6 +109,15 @@ def _fill(route: str, target: Target) -> str:
         "batch_id": target.report_id,  # source batches are not a household's data
         "change_id": target.change_id,  # policy parameters are city-wide, not a household's
         "parameter": PARAMETER,
+        "case_number": target.case_number,
+        "application_id": target.application_id,  # the portal's own application page
+        "account_id": target.account_id,
+        "step": "accept",
+        # Objects the family has none of in this walk: their pages must answer "not found".
+        "review_id": 0,
+        "task_id": 0,
+        "visit_id": 0,
+        "token": "none",
     }
     return re.sub(r"[<{](?:\w+:)?(\w+)[>}]", lambda m: str(values[m.group(1)]), route)
 
@@ -92,7 +126,8 @@ def _page_routes(patterns=None, prefix: str = "") -> Iterator[str]:
     """Every route of the back office and the portal, as a template like persons/<int:..>/."""
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace in {"backoffice", "portal", "verification", "assistance"} or (
+            namespaces = {"backoffice", "portal", "verification", "assistance", "payments"}
+            if pattern.namespace in namespaces or (
                 pattern.namespace is None and str(pattern.pattern) == ""
             ):
                 yield from _page_routes(pattern.url_patterns, prefix + str(pattern.pattern))

@@ -37,7 +37,7 @@ class Determination(models.Model):
         db_constraint=False,  # a derived table rebuilt per run: see ADR 0016
     )
     period = models.DateField(_("month"), help_text=_("First day of the month determined."))
-    county = models.CharField(_("county code"), max_length=6)  # indexed with the period
+    county = models.CharField(_("county code"), max_length=6)  # PostgreSQL partitions by it
     household_size = models.PositiveSmallIntegerField(_("members"), default=0)
     dibao_standard = _money(_("dibao standard"))
     per_capita_income = _money(_("monthly income per capita"))
@@ -90,7 +90,6 @@ class Determination(models.Model):
                 fields=["household", "period"], name="determination_one_per_household_month"
             ),
         ]
-        indexes = [models.Index(fields=["period", "county"], name="determination_period_county")]
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.period:%Y-%m}"

@@ -46,6 +46,7 @@ def test_the_county_sees_its_batch_and_masked_lines(world, exported):
     assert [b["id"] for b in listed["items"]] == [exported.pk]
     assert listed["items"][0]["state"] == "exported"
     assert listed["items"][0]["county"] == NANHU
+    assert listed["items"][0]["case_number"] == exported.case_number
     assert listed["items"][0]["total_amount"] in ("1870.50", 1870.5)
     lines = client.get(f"payment-batches/{exported.pk}/lines", limit=2).json()
     assert lines["count"] == 3 and len(lines["items"]) == 2

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from minzheng.common import crypto
+from minzheng.common.masking import mask_name
 from minzheng.kernel.people.id_numbers import make_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Membership
 from minzheng.kernel.people.services import household_end_membership, person_create
@@ -30,8 +31,11 @@ def test_resident_sees_own_record_and_household_only(client, steps, world):
     assert response.status_code == 200
     page = response.content.decode()
     own = world.families["xinjia"]
+    assert own.head.name in page  # the resident's own name
+    for person in own.members[1:]:  # other members: masked name and ID number
+        assert mask_name(person.name) in page
+        assert person.name not in page
     for person in own.members:
-        assert person.name in page
         assert person.id_number_masked in page
     assert own.household.address in page
     assert "新嘉街道" in page
@@ -67,8 +71,8 @@ def test_household_members_who_left_are_not_listed(client, steps, world):
 
     page = client.get(reverse("portal:home")).content.decode()
 
-    assert child.name not in page
-    assert world.families["xinjia"].members[1].name in page
+    assert mask_name(child.name) not in page
+    assert mask_name(world.families["xinjia"].members[1].name) in page
 
 
 def test_unlinked_account_gets_a_friendly_message(client, steps, world):
@@ -106,6 +110,38 @@ def test_page_makes_a_constant_number_of_queries(
 ):
     steps.login(PHONE)
 
-    # session, user, person, household + members, region chain
-    with django_assert_max_num_queries(6):
+    # session, user, person, household + members, region chain, applications, drafts
+    with django_assert_max_num_queries(9):
         client.get(reverse("portal:home"))
+
+
+def test_unlinked_account_links_itself_by_phone(client, steps, world):
+    steps.login("13900000021")  # 王建国's phone in the register; the account is new
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Find my record by my phone number" in page
+
+    response = client.post(reverse("portal:link"))
+
+    assert response.status_code == 302
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "王建国" in page
+    assert world.families["wangdian"].household.address in page
+
+
+def test_shared_phone_asks_for_the_id_number(client, steps, world):
+    from minzheng.kernel.people.models import Person
+
+    family = world.families["wangdian"]
+    Person.objects.filter(pk=family.members[1].pk).update(phone="13900000021")
+    steps.login("13900000021")
+
+    response = client.post(reverse("portal:link"))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Several people use this phone number: enter your ID number." in page
+    assert 'name="id_number"' in page
+    number = crypto.decrypt(family.head.id_number_ciphertext, purpose=ID_NUMBER_PURPOSE)
+    response = client.post(reverse("portal:link"), {"id_number": number})
+    assert response.status_code == 302
+    assert "王建国" in client.get(reverse("portal:home")).content.decode()

@@ -1,0 +1,69 @@
+"""Celery tasks of the assistance domain: thin, idempotent wrappers around services.
+
+`BEAT_SCHEDULE` below is the schedule of these tasks, for the Celery beat configuration
+(or an operator's cron): `assistance.reviews_schedule` on the first of every month and
+`assistance.standard_changes_due` daily. Both start a chunked job with one Celery task per
+county (kernel/jobs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "assistance-reviews-schedule": {
+        "task": "assistance.reviews_schedule",
+        "schedule": crontab(minute=0, hour=1, day_of_month=1),
+    },
+    "assistance-standard-changes-due": {
+        "task": "assistance.standard_changes_due",
+        "schedule": crontab(minute=30, hour=0),
+    },
+}
+
+
+@shared_task(name="assistance.reviews_schedule")
+def reviews_schedule(on: str | None = None) -> int:
+    """Create the scheduled reviews due by `on` (ISO date; today): one job, a chunk per county."""
+    from django.utils import timezone
+
+    from minzheng.domains.assistance.services.review import SCHEDULE_KIND
+    from minzheng.kernel.jobs.services import job_start
+
+    day = dt.date.fromisoformat(on) if on else timezone.localdate()
+    return job_start(actor=None, kind=SCHEDULE_KIND, params={"on": day.isoformat()}).pk
+
+
+@shared_task(name="assistance.reviews_trigger", acks_late=True)
+def reviews_trigger(batch_id: int) -> int:
+    """Open the triggered reviews of an imported source batch (safe to retry)."""
+    from minzheng.domains.assistance.services.review import reviews_trigger_for_batch
+    from minzheng.kernel.verification.models import SourceBatch
+
+    batch = SourceBatch.objects.select_related("source", "region").get(pk=batch_id)
+    return reviews_trigger_for_batch(batch=batch)
+
+
+@shared_task(name="assistance.standard_change_recalculate")
+def standard_change_recalculate(change_id: int) -> int:
+    """Recalculate every enrolment after a confirmed change in force: a chunk per county."""
+    from minzheng.common.errors import Conflict
+    from minzheng.domains.assistance.services.review import standard_change_recalculate_start
+    from minzheng.kernel.parameters.models import ParameterChange
+
+    change = ParameterChange.objects.get(pk=change_id)
+    try:
+        return standard_change_recalculate_start(actor=None, change=change).pk
+    except Conflict:  # already recalculated (a retry), or withdrawn meanwhile
+        return 0
+
+
+@shared_task(name="assistance.standard_changes_due")
+def standard_changes_due() -> list[int]:
+    """Daily: recalculate after changes confirmed earlier that have come into force."""
+    from minzheng.domains.assistance.services.review import standard_changes_due_start
+
+    return standard_changes_due_start()
