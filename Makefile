@@ -61,6 +61,9 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Everything by default: seeding, search, the 1 M-row import, the determination (a)-(e),
+# the payroll and the recalculation after a standard change. BENCH_ARGS replaces the flags.
+BENCH_ARGS ?= --determination --payroll --recalculation
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)
 

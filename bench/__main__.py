@@ -43,6 +43,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="time a monthly payroll of 150,000 households to bank files (city scale)",
     )
+    parser.add_argument(
+        "--recalculation",
+        action="store_true",
+        help="time the city-wide recalculation of enrolments after a standard change",
+    )
     return parser.parse_args()
 
 
@@ -93,6 +98,10 @@ def main() -> None:
         from bench import payroll
 
         payroll.show(payroll.run(seed=args.seed))
+    if args.recalculation:
+        from bench import recalculation
+
+        recalculation.show(recalculation.run())
     sys.stdout.flush()
 
 

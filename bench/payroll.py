@@ -6,7 +6,8 @@ and two staff users (maker and checker). Timed:
 
   (a) the payroll through the real services: the payroll job (one chunk per county, each
       staging the county's entitlements by binary COPY and inserting the lines with
-      INSERT … SELECT … ON CONFLICT DO NOTHING), submit by the maker and approval by the
+      INSERT … SELECT: a plain one in a savepoint, ON CONFLICT DO NOTHING only when some
+      line is already there), submit by the maker and approval by the
       checker of every county's batch, and every batch's CSV bank file (decrypting each
       account number);
   (b) the floor: a plain bulk write of the same rows — a binary COPY of the same line

@@ -12,7 +12,10 @@ class AssistanceConfig(AppConfig):
             jobs,  # noqa: F401 - registers the job kinds
             payroll,  # noqa: F401 - registers payroll sources
         )
-        from minzheng.domains.assistance.services import review
+        from minzheng.domains.assistance.services import (
+            discovery,  # noqa: F401 - registers the discovery and visit job kinds
+            review,
+        )
         from minzheng.kernel.verification.hooks import register_batch_imported
 
         register_batch_imported("assistance.reviews", review.batch_imported)

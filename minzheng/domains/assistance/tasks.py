@@ -14,6 +14,19 @@ from celery import shared_task
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    # The month's determination first; discovery reads its rows, visits read discovery.
+    "assistance-determine": {
+        "task": "assistance.determine_month",
+        "schedule": crontab(minute=10, hour=0, day_of_month=1),
+    },
+    "assistance-discover": {
+        "task": "assistance.discover_month",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },
+    "assistance-visits-schedule": {
+        "task": "assistance.visits_schedule_month",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1),
+    },
     "assistance-reviews-schedule": {
         "task": "assistance.reviews_schedule",
         "schedule": crontab(minute=0, hour=1, day_of_month=1),
@@ -67,3 +80,35 @@ def standard_changes_due() -> list[int]:
     from minzheng.domains.assistance.services.review import standard_changes_due_start
 
     return standard_changes_due_start()
+
+
+def _start_job(kind: str) -> int:
+    from minzheng.kernel.jobs.services import job_start
+
+    return job_start(actor=None, kind=kind, params={}).pk
+
+
+@shared_task(name="assistance.determine_month")
+def determine_month() -> int:
+    """Monthly: determine every household of the register for this month (a chunk per county)."""
+    from django.utils import timezone
+
+    from minzheng.domains.assistance.services import determination_start
+
+    return determination_start(actor=None, on=timezone.localdate()).pk
+
+
+@shared_task(name="assistance.discover_month")
+def discover_month() -> int:
+    """Monthly: discovery tasks for households flagged by this month's determination."""
+    from minzheng.domains.assistance.services.discovery import DISCOVER_KIND
+
+    return _start_job(DISCOVER_KIND)
+
+
+@shared_task(name="assistance.visits_schedule_month")
+def visits_schedule_month() -> int:
+    """Monthly: schedule the visits due, by risk."""
+    from minzheng.domains.assistance.services.discovery import VISITS_SCHEDULE_KIND
+
+    return _start_job(VISITS_SCHEDULE_KIND)

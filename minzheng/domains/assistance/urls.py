@@ -6,6 +6,7 @@ app_name = "assistance"
 urlpatterns = [
     path("cases/", include("minzheng.domains.assistance.casework_urls")),
     path("reviews/", include("minzheng.domains.assistance.review_urls")),
+    path("discovery/", include("minzheng.domains.assistance.discovery_urls")),
     path("reports/", include("minzheng.domains.assistance.report_urls")),
     path("parameters/", views.parameter_index, name="parameters"),
     path("parameters/changes/<int:change_id>/", views.change_detail, name="change"),

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 from django.db import connection
@@ -79,38 +80,53 @@ def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
 
     sql = _chunk_sql()
     sequence = 0
-    last_id = 0
     connection.ensure_connection()
     # PostgreSQL: a binary-format cursor hands over the ciphertext as bytes, without hex.
     opened: Any = connection.cursor()
+    prefetch: ThreadPoolExecutor | None = None
     if connection.vendor == "postgresql":
         import psycopg
 
         opened = psycopg.Cursor(connection.connection)  # server-side binding, binary results
+        # The next page is read while this one is decrypted: the database works on the other
+        # core meanwhile (the connection is used by that thread alone until the file ends).
+        prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bankfile")
     binary = {"binary": True} if connection.vendor == "postgresql" else {}
+
+    def page(after: int) -> list[tuple[Any, ...]]:
+        cursor.execute(sql, [batch.pk, after, CHUNK], **binary)
+        return list(cursor.fetchall())
+
     with opened as cursor:
-        while True:
-            cursor.execute(sql, [batch.pk, last_id, CHUNK], **binary)
-            chunk = cursor.fetchall()
-            if not chunk:
-                return
-            yield [
-                (
-                    sequence + i,
-                    holder,
-                    decrypt(cipher),
-                    bank_code,
-                    bank_name,
-                    amount,
-                    purposes.get((kind, for_month)) or purpose(kind, for_month),
-                    pk,
-                )
-                for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
-                    enumerate(chunk, start=1)
-                )
-            ]
-            sequence += len(chunk)
-            last_id = chunk[-1][0]
+        try:
+            chunk = page(0)
+            while chunk:
+                last_id = chunk[-1][0]
+                more = len(chunk) == CHUNK  # a shorter page is the last one
+                following = prefetch.submit(page, last_id) if more and prefetch else None
+                yield [
+                    (
+                        sequence + i,
+                        holder,
+                        decrypt(cipher),
+                        bank_code,
+                        bank_name,
+                        amount,
+                        purposes.get((kind, for_month)) or purpose(kind, for_month),
+                        pk,
+                    )
+                    for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
+                        enumerate(chunk, start=1)
+                    )
+                ]
+                sequence += len(chunk)
+                if following is not None:
+                    chunk = following.result()
+                else:
+                    chunk = page(last_id) if more else []
+        finally:
+            if prefetch is not None:  # waits for a page still being read
+                prefetch.shutdown(wait=True)
 
 
 def write(batch: PaymentBatch, out: Any, *, file_format: str = "csv") -> int:

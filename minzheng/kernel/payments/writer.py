@@ -6,7 +6,9 @@
    rows to the active payee accounts (taking the snapshot: holder, account ciphertext, bank)
    and to the regions of the county. The unique constraint on the line decides, inside the
    database, what is already paid: a re-run, a concurrent run or a resumed run inserts only the
-   lines that are missing, and never one twice.
+   lines that are missing, and never one twice. On PostgreSQL a plain INSERT comes first, in
+   a savepoint (no speculative insertion per row), and the ``ON CONFLICT`` statement runs
+   only when some line was already there (see ``_insert_postgresql``).
 
 Nothing loops over ORM objects; the caller's transaction holds it all.
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from minzheng.kernel.payments.entitlements import Entitlements, month_index
@@ -134,6 +136,30 @@ def _amount_sql() -> str:
     return "CAST(s.amount_fen AS REAL) / 100"
 
 
+_SUMMED = " RETURNING amount) SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted"
+
+
+def _insert_postgresql(cursor: Any, insert_select: str, params: list[Any]) -> tuple[int, Any]:
+    """(lines inserted, their sum) on PostgreSQL.
+
+    First a plain INSERT of every row, in a savepoint: it skips the speculative insertion
+    that ``ON CONFLICT`` performs for every row (about a third of the statement's time). A
+    month's first run, and a chunk resumed after a crash (its lines were rolled back with
+    it), have nothing already paid, and that is all. When some line is already there (a
+    re-run, a supplementary run, a concurrent worker), the unique constraint refuses the
+    statement, the savepoint undoes it and ``INSERT … ON CONFLICT DO NOTHING`` inserts only
+    what is missing: the constraint decides in both cases, never a line twice.
+    """
+    try:
+        with transaction.atomic():
+            cursor.execute(f"WITH inserted AS ({insert_select}{_SUMMED}", params)
+            row = cursor.fetchone()
+    except IntegrityError:
+        cursor.execute(f"WITH inserted AS ({insert_select} ON CONFLICT DO NOTHING{_SUMMED}", params)
+        row = cursor.fetchone()
+    return int(row[0]), row[1]
+
+
 def write_lines(
     *,
     batch_id: int,
@@ -179,12 +205,7 @@ def write_lines(
         ]
         inserted_fen: int | None = None
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH inserted AS ({insert}{select} ON CONFLICT DO NOTHING"  # noqa: S608
-                " RETURNING amount) SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM inserted",
-                params,
-            )
-            inserted, inserted_sum = cursor.fetchone()
+            inserted, inserted_sum = _insert_postgresql(cursor, insert + select, params)
             inserted_fen = int(inserted_sum * 100)
         else:
             cursor.execute(f"{insert}{select} ON CONFLICT DO NOTHING", params)

@@ -5,6 +5,7 @@ from minzheng.domains.assistance.models import casework
 from minzheng.domains.assistance.models.authorisation import *  # noqa: F403
 from minzheng.domains.assistance.models.casework import *  # noqa: F403
 from minzheng.domains.assistance.models.determination import Determination
+from minzheng.domains.assistance.models.discovery import *  # noqa: F403
 from minzheng.domains.assistance.models.review import *  # noqa: F403
 
 __all__ = ["Determination", *casework.__all__]

@@ -143,3 +143,20 @@ def test_register_edits_after_approval_change_neither_the_batch_nor_its_file(wor
     assert list(PaymentLine.objects.filter(batch=batch).values()) == lines_before
     batch.refresh_from_db()
     assert batch.total_amount == Decimal("1870.50")
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_the_file_is_the_same_whatever_the_page_size(world, monkeypatch, chunk):
+    """Pages are read ahead while the previous one is decrypted (PostgreSQL): every line once,
+    in order, whether the last page is full (1, 3) or short (2)."""
+    from minzheng.kernel.payments import bankfile
+
+    _setup, batch = _approved(world)
+    monkeypatch.setattr(bankfile, "CHUNK", chunk)
+    pages = list(bankfile.rows(batch))
+    assert [len(page) for page in pages] == {1: [1, 1, 1], 2: [2, 1], 3: [3]}[chunk]
+    flat = [row for page in pages for row in page]
+    lines = list(PaymentLine.objects.filter(batch=batch).order_by("pk"))
+    assert [row[0] for row in flat] == [1, 2, 3]
+    assert [row[7] for row in flat] == [line.pk for line in lines]
+    assert [row[2] for row in flat] == [account_number(n) for n in (100, 101, 102)]

@@ -172,3 +172,30 @@ def test_the_state_cannot_be_set_directly(world):
     batch = _generate(world, setup.entitlements()).batch
     with pytest.raises(AttributeError):
         batch.state = BatchState.APPROVED
+
+
+def test_a_first_run_inserts_plainly_and_a_rerun_lets_the_unique_key_decide(world):
+    """PostgreSQL: the first run of a month is one plain INSERT (no ON CONFLICT); a re-run
+    collides with the unique key, its savepoint is undone and ON CONFLICT DO NOTHING inserts
+    only what is missing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plain-INSERT-first path is PostgreSQL's")
+    setup = payroll(world)
+
+    def inserts(upto):
+        with CaptureQueriesContext(connection) as queries:
+            result = _generate(world, setup.entitlements(upto=upto))
+        sql = [q["sql"] for q in queries if "INSERT INTO payments_paymentline" in q["sql"]]
+        return result, ["ON CONFLICT" in statement for statement in sql]
+
+    first, first_sql = inserts(2)
+    second, second_sql = inserts(3)
+    assert first_sql == [False]
+    assert second_sql == [False, True]  # the plain one refused, then ON CONFLICT
+    assert (first.inserted, second.inserted, second.already_paid) == (2, 1, 2)
+    assert PaymentLine.objects.count() == 3
+    batch = PaymentBatch.objects.get()
+    assert (batch.line_count, batch.total_amount) == (3, Decimal("1870.50"))

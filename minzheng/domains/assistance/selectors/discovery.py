@@ -1,0 +1,139 @@
+"""Reads of discovery tasks and visits, always inside the actor's regions.
+
+A task or visit lies in the household's own region (grid or village), so a grid worker
+granted on the grid and the town's clerks above it both see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from minzheng.common.errors import NotFound, PermissionRefused
+from minzheng.common.masking import mask_name
+from minzheng.domains.assistance.models.casework import ApplicationState, AssistanceApplication
+from minzheng.domains.assistance.models.discovery import (
+    DiscoveryStatus,
+    DiscoveryTask,
+    Visit,
+    VisitStatus,
+)
+from minzheng.kernel.accounts.permissions import Perm, scope_paths
+from minzheng.kernel.people.models import Membership, Relation
+from minzheng.kernel.regions.selectors import path_filter
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from minzheng.kernel.accounts.models import User
+
+__all__ = [
+    "discovery_task_get",
+    "discovery_task_list",
+    "household_heads",
+    "task_applications",
+    "visit_get",
+    "visit_worklist",
+]
+
+
+def _paths(actor: User) -> list[str]:
+    paths = scope_paths(actor, Perm.ASSISTANCE_VIEW)
+    if not paths:
+        raise PermissionRefused(
+            _("You may not view discovery tasks or visits."), code="assistance_view_denied"
+        )
+    return paths
+
+
+def _tasks(actor: User) -> QuerySet[DiscoveryTask]:
+    return DiscoveryTask.objects.filter(path_filter(_paths(actor), field="region")).select_related(
+        "household", "region", "town", "programme", "assignee"
+    )
+
+
+def _visits(actor: User) -> QuerySet[Visit]:
+    return Visit.objects.filter(path_filter(_paths(actor), field="region")).select_related(
+        "household", "region", "town", "assignee", "visitor"
+    )
+
+
+def discovery_task_list(
+    *,
+    actor: User,
+    status: str = DiscoveryStatus.OPEN,
+    town: int | None = None,
+    mine: bool = False,
+) -> QuerySet[DiscoveryTask]:
+    """Discovery tasks of the actor's regions (open by default), oldest month first."""
+    qs = _tasks(actor)
+    if status:
+        qs = qs.filter(status=status)
+    if town:
+        qs = qs.filter(town_id=town)
+    if mine:
+        qs = qs.filter(assignee=actor)
+    return qs.order_by("period", "household_id", "flag")
+
+
+def discovery_task_get(*, actor: User, task_id: int) -> DiscoveryTask:
+    """One task inside the actor's regions (NotFound outside them)."""
+    task = _tasks(actor).select_related("application", "resolved_by").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("No such discovery task."))
+    return task
+
+
+def task_applications(*, task: DiscoveryTask) -> QuerySet[AssistanceApplication]:
+    """Applications that may resolve the task as applied: the household's, of the flag's
+    programme (any for the index), not withdrawn."""
+    qs = AssistanceApplication.objects.filter(household_id=task.household_id).exclude(
+        state=ApplicationState.WITHDRAWN
+    )
+    if task.programme_id:
+        qs = qs.filter(programme_id=task.programme_id)
+    return qs.select_related("programme").order_by("-submitted_on", "-id")
+
+
+def visit_worklist(
+    *,
+    actor: User,
+    today: dt.date,
+    town: int | None = None,
+    mine: bool = False,
+    overdue_only: bool = False,
+) -> QuerySet[Visit]:
+    """Scheduled visits of the actor's regions: overdue first, then by due date."""
+    qs = _visits(actor).filter(status=VisitStatus.SCHEDULED)
+    if town:
+        qs = qs.filter(town_id=town)
+    if mine:
+        qs = qs.filter(assignee=actor)
+    if overdue_only:
+        qs = qs.filter(due_on__lt=today)
+    return qs.annotate(
+        overdue=Case(
+            When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("overdue", "due_on", "-risk_score", "id")
+
+
+def visit_get(*, actor: User, visit_id: int) -> Visit:
+    """One visit inside the actor's regions (NotFound outside them)."""
+    visit = _visits(actor).filter(pk=visit_id).first()
+    if visit is None:
+        raise NotFound(_("No such visit."))
+    return visit
+
+
+def household_heads(household_ids: Iterable[int]) -> dict[int, str]:
+    """{household id: the head's masked name} in one query (for a page of rows)."""
+    return {
+        household_id: mask_name(name)
+        for household_id, name in Membership.objects.filter(
+            household_id__in=set(household_ids), end_date__isnull=True, relation=Relation.HEAD
+        ).values_list("household_id", "person__name")
+    }
