@@ -47,6 +47,8 @@ def two_counties(world):
             [(9100, wangdian_account.pk, "480", 3, wangdian_head.residence_region_id)]
         ),
     }
+    # The programme's real source (the assistance domain registers "dibao") comes back after.
+    real = ENTITLEMENT_SOURCES.get(PROGRAMME)
     register_entitlement_source(
         EntitlementSource(
             programme=PROGRAMME,
@@ -56,6 +58,8 @@ def two_counties(world):
     )
     yield setup, by_county
     ENTITLEMENT_SOURCES.pop(PROGRAMME, None)
+    if real is not None:
+        register_entitlement_source(real)
 
 
 def _keys():
