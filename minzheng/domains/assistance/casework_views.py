@@ -51,7 +51,12 @@ from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.people.selectors import household_list
 from minzheng.kernel.workflow import calendar
 from minzheng.kernel.workflow import selectors as workflow_selectors
-from minzheng.kernel.workflow.fsm import LABEL, REASON_REQUIRED
+from minzheng.kernel.workflow.fsm import (
+    LABEL,
+    REASON_REQUIRED,
+    timeline_rows,
+    transition_labels,
+)
 from minzheng.web.backoffice.access import actor_of, page, staff_view
 
 LIST_PAGE_SIZE = 50
@@ -247,22 +252,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _transition_labels() -> dict[str, Any]:
-    """Each step's name for people, from the state table (plus filing, which opens a case)."""
-    field: Any = AssistanceApplication._meta.get_field("state")
-    labels: dict[str, Any] = {
+STEPS_LABELS = transition_labels(
+    AssistanceApplication,
+    Enrolment,
+    opening={
         "submit": gettext_lazy("Application filed"),
         "start": gettext_lazy("Enrolment started"),
-    }
-    for transition in field.get_all_transitions(AssistanceApplication):
-        labels.setdefault(transition.name, transition.custom.get(LABEL, transition.name))
-    enrolment_state: Any = Enrolment._meta.get_field("state")
-    for transition in enrolment_state.get_all_transitions(Enrolment):
-        labels.setdefault(transition.name, transition.custom.get(LABEL, transition.name))
-    return labels
-
-
-STEPS_LABELS = _transition_labels()
+    },
+)
 
 
 def _actor_name(actor: User | None) -> str:
@@ -319,16 +316,9 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     actor = actor_of(request)
     application = _application(actor, case_number)
     timeline = selectors.application_timeline(actor=actor, application=application)
-    steps = [
-        {
-            "step": step,
-            "label": STEPS_LABELS.get(step.transition, step.transition),
-            "actor": _actor_name(step.actor),
-            "from": _state_label(step.from_state) if step.from_state else "",
-            "to": _state_label(step.to_state),
-        }
-        for step in timeline
-    ]
+    steps = timeline_rows(
+        timeline, labels=STEPS_LABELS, states=_STATE_LABELS, actor_name=_actor_name
+    )
     task = workflow_selectors.case_open_task(case=application)
     return page(
         request,

@@ -49,7 +49,13 @@ from minzheng.kernel.payments.models import (
     PaymentBatch,
 )
 from minzheng.kernel.people.selectors import current_household, household_get, person_get
-from minzheng.kernel.workflow.fsm import LABEL, NOT_BY_ACTOR_OF, REASON_REQUIRED
+from minzheng.kernel.workflow.fsm import (
+    LABEL,
+    NOT_BY_ACTOR_OF,
+    REASON_REQUIRED,
+    timeline_rows,
+    transition_labels,
+)
 from minzheng.kernel.workflow.selectors import case_open_task
 from minzheng.kernel.workflow.services import maker_checker_check
 from minzheng.web.backoffice.access import actor_of, page, staff_view
@@ -126,20 +132,12 @@ STEPS: dict[str, Step] = {
 }
 
 
-def _labels() -> dict[str, Any]:
-    """Each step's name for people, from the state table (plus generation, which opens it)."""
-    field: Any = PaymentBatch._meta.get_field("state")
-    labels: dict[str, Any] = {"generate": gettext_lazy("Generated")}
-    for transition in field.get_all_transitions(PaymentBatch):
-        labels.setdefault(transition.name, transition.custom.get(LABEL, transition.name))
-    return labels
-
-
-STEP_LABELS = _labels()
+STEP_LABELS = transition_labels(PaymentBatch, opening={"generate": gettext_lazy("Generated")})
+STATE_LABELS = dict(BatchState.choices)
 
 
 def _state_label(state: str) -> str:
-    return str(dict(BatchState.choices).get(state, state))
+    return str(STATE_LABELS.get(state, state))
 
 
 def _programmes() -> list[tuple[str, str]]:
@@ -228,16 +226,12 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     lines = Paginator(
         selectors.payment_line_preview_queryset(actor=actor, batch=batch), LINES_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    timeline = [
-        {
-            "step": step,
-            "label": STEP_LABELS.get(step.transition, step.transition),
-            "actor": str(step.actor) if step.actor else _("System"),
-            "from": _state_label(step.from_state) if step.from_state else "",
-            "to": _state_label(step.to_state),
-        }
-        for step in selectors.payment_batch_timeline(actor=actor, batch=batch)
-    ]
+    timeline = timeline_rows(
+        selectors.payment_batch_timeline(actor=actor, batch=batch),
+        labels=STEP_LABELS,
+        states=STATE_LABELS,
+        actor_name=lambda user: str(user) if user else _("System"),
+    )
     kinds, statuses = dict(LineKind.choices), dict(LineStatus.choices)
     lines.object_list = [
         {**line, "kind": kinds.get(line["kind"]), "status": statuses.get(line["status"])}

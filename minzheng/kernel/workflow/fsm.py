@@ -12,7 +12,7 @@ that a refusal says why (the message is shown to the clerk).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django_fsm import Transition
@@ -54,3 +54,35 @@ def transition_table(model: type[Any], field: str = "state") -> set[tuple[str, s
         (t.name, str(t.source), "" if t.target is None else str(t.target))
         for t in model._meta.get_field(field).get_all_transitions(model)
     }
+
+
+def transition_labels(*models: type[Any], opening: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Each step's name for people: the `label` of every transition of the models' state
+    fields (the first model's wins on a shared name), plus `opening`, the names of the steps
+    that open a case (written by case_open, not declared as transitions)."""
+    labels: dict[str, Any] = dict(opening or {})
+    for model in models:
+        for t in model._meta.get_field("state").get_all_transitions(model):
+            labels.setdefault(t.name, t.custom.get(LABEL, t.name))
+    return labels
+
+
+def timeline_rows(
+    steps: Iterable[Any],
+    *,
+    labels: dict[str, Any],
+    states: dict[str, Any],
+    actor_name: Callable[[Any], str],
+) -> list[dict[str, Any]]:
+    """A case's CaseSteps as the rows of the shared timeline component
+    (templates/components/case_timeline.html): step name, actor, from → to state."""
+    return [
+        {
+            "step": step,
+            "label": labels.get(step.transition, step.transition),
+            "actor": actor_name(step.actor),
+            "from": str(states.get(step.from_state, step.from_state)) if step.from_state else "",
+            "to": str(states.get(step.to_state, step.to_state)),
+        }
+        for step in steps
+    ]
