@@ -27,6 +27,7 @@ from minzheng.kernel.people.id_numbers import make_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Person
 from minzheng.kernel.verification.models import DataSource, SourceBatch, SourceRecord
 from minzheng.kernel.verification.services import source_batch_import
+from minzheng.kernel.verification.writing import delete_batch_records
 
 HEADER = ["公民身份号码", "姓名", "所属月份", "项目", "月金额（元）", "参保单位"]
 MONTHS = [f"2025-{month:02d}" for month in range(1, 13)]
@@ -145,12 +146,9 @@ def run(*, rows: int, seed: int) -> ImportFigures:
 
 
 def _remove(batch: SourceBatch) -> None:
-    """Delete the benchmark's batch and records (set-based: a million rows)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {SourceRecord._meta.db_table} WHERE batch_id = %s",
-            [batch.pk],
-        )
+    """Delete the benchmark's batch and records (its partition on PostgreSQL)."""
+    with transaction.atomic():
+        delete_batch_records(batch.pk)
         batch.row_errors.all().delete()
         SourceBatch.objects.filter(pk=batch.pk).delete()
 

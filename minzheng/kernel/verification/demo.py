@@ -334,6 +334,7 @@ def _write(rows: dict[str, _Rows], seed: int) -> int:
             writer = record_writer(batch_id=batch.pk, source_id=source.pk)
             try:
                 writer.write(source_rows.valid_rows())
+                writer.finish()
             finally:
                 writer.close()
             total += count

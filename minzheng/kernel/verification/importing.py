@@ -110,6 +110,8 @@ def run(
                     "duplicates_in_accepted_part",
                     lambda: _("The rows to import hold duplicates: upload the file again."),
                 )
+            if writer is not None and (write == "valid" or not outcome.invalid):
+                writer.finish()
         finally:
             if writer is not None:
                 writer.close()

@@ -5,8 +5,10 @@ becomes a SourceRecord keyed by the blind index of the person's ID number, never
 itself. A VerificationReport freezes which records one household check used.
 
 SourceRecord is the one large table (tens of millions of rows at city scale) and is written
-with COPY. Its foreign keys are declared without database constraints: a per-row foreign-key
-trigger would more than double the cost of an import. The import service is the only writer
+with COPY; on PostgreSQL each batch's records are a partition of their own, built by the
+import and attached when it is complete (ADR 0020). Its foreign keys are declared without
+database constraints: a per-row foreign-key trigger would more than double the cost of an
+import. The import service is the only writer
 and takes the batch, source and person ids from rows it has just read; batches, sources and
 persons are never deleted (on_delete=PROTECT).
 """
@@ -314,7 +316,11 @@ class VerificationReportRecord(models.Model):
     """That a report used a record (the snapshot's list of evidence)."""
 
     report = models.ForeignKey(VerificationReport, on_delete=models.PROTECT, related_name="+")
-    record = models.ForeignKey(SourceRecord, on_delete=models.PROTECT, related_name="+")
+    # Without a database constraint: on PostgreSQL the records are partitioned by batch,
+    # and a partitioned table's unique keys must hold the batch (ADR 0020).
+    record = models.ForeignKey(
+        SourceRecord, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [

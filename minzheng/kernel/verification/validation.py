@@ -514,9 +514,15 @@ class RowValidator:
         second_hash = np.concatenate([f[1] for f in self._fingerprints])
         lines = np.concatenate([f[2] for f in self._fingerprints])
         self._fingerprints = []
+        # Most files have no duplicates: one sort of the first hash shows it (no two equal).
+        # Only then are the rows sorted by both hashes and their line.
+        ranked = np.sort(first_hash)
+        if not (ranked[1:] == ranked[:-1]).any():
+            return [], 0, False
         order = np.lexsort((lines, second_hash, first_hash))
         first_hash, second_hash, lines = first_hash[order], second_hash[order], lines[order]
-        same = (first_hash[1:] == first_hash[:-1]) & (second_hash[1:] == second_hash[:-1])
+        equal_first = first_hash[1:] == first_hash[:-1]
+        same = equal_first & (second_hash[1:] == second_hash[:-1])
         if not same.any():
             return [], 0, False
         group_start = np.flatnonzero(~np.concatenate([[False], same]))

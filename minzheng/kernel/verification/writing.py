@@ -9,6 +9,12 @@ the caller validates chunk k+1 and encodes the columns of its rows while a helpe
 the same connection (so inside the caller's transaction and with the same view of the
 register), looks up the persons of chunk k, lays out its rows and streams it. At most two
 chunks are held in memory.
+
+On PostgreSQL the records are partitioned by batch (ADR 0020). The writer creates the
+batch's partition as a table of its own in the caller's transaction, copies the rows in
+with FREEZE (written once, already visible to all), builds the indexes in one sorted pass
+each and then attaches the table to the partitioned parent. A rolled-back import leaves no
+table behind.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from itertools import chain, repeat
 from typing import Any, Protocol
 
 import numpy as np
+import psycopg
 from django.db import connection
 
 from minzheng.kernel.people.models import Person
@@ -47,12 +54,39 @@ CACHE_LIMIT = 1_000_000  # digests whose person is remembered across chunks
 LOOKUP_BATCH = 50_000
 
 
+# The indexes of the partitioned parent (migration verification.0003): a partition built
+# with the same definitions is attached without a rebuild.
+PARTITION_INDEXES = (
+    "(person_id, period_start)",
+    "(id_number_digest) WHERE person_id IS NULL",
+    "(id)",
+)
+
+
 class RecordWriter(Protocol):
     linked: int  # rows written with a person of the register
 
     def write(self, rows: ValidRows) -> None: ...
 
-    def close(self) -> None: ...
+    def finish(self) -> None:
+        """Complete the write (after the last `write`, only when it is to be kept)."""
+
+    def close(self) -> None:
+        """Release the writer (always, also after an error)."""
+
+
+def batch_partition(batch_id: int) -> str:
+    """The name of a batch's partition of the records on PostgreSQL."""
+    return f"{SourceRecord._meta.db_table}_b{int(batch_id)}"
+
+
+def delete_batch_records(batch_id: int) -> None:
+    """Remove a batch's records: its partition on PostgreSQL, its rows elsewhere."""
+    table = SourceRecord._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DROP TABLE IF EXISTS {batch_partition(batch_id)}")
+        cursor.execute(f"DELETE FROM {table} WHERE batch_id = %s", [batch_id])  # noqa: S608
 
 
 # PostgreSQL binary COPY: the stream starts with a signature, flags and header extension,
@@ -242,7 +276,8 @@ class CopyWriter:
         self._persons: dict[str, int | None] = {}  # digest → person of the register
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification-copy")
         self._pending: Future[None] | None = None
-        self._table = SourceRecord._meta.db_table
+        self._parent = SourceRecord._meta.db_table
+        self._table = ""  # where the rows go: the batch's new partition, or the parent
         self._lookup = (
             f"SELECT id_number_digest, id FROM {Person._meta.db_table} "  # noqa: S608
             "WHERE id_number_digest = ANY(string_to_array(%s, ','))"
@@ -257,10 +292,14 @@ class CopyWriter:
         missing = list(set(digests).difference(persons))
         if missing:
             persons.update(dict.fromkeys(missing))
-            with self._raw.cursor() as cursor:
+            # Server-side binding and binary results: the parameter is sent as it is (not
+            # quoted into the statement) and the ids arrive as integers, not text to parse.
+            with psycopg.Cursor(self._raw) as cursor:
                 for start in range(0, len(missing), LOOKUP_BATCH):
                     # Digests are hexadecimal: a comma-separated list is a cheap parameter.
-                    cursor.execute(self._lookup, [",".join(missing[start : start + LOOKUP_BATCH])])
+                    cursor.execute(
+                        self._lookup, [",".join(missing[start : start + LOOKUP_BATCH])], binary=True
+                    )
                     persons.update(cursor.fetchall())
         return list(map(persons.__getitem__, digests))
 
@@ -280,17 +319,42 @@ class CopyWriter:
             _Field("payload", rows.payload, _jsonb),
         ]
 
+    def _create_partition(self) -> None:
+        """The batch's partition as a new table, with the batch and source as its defaults;
+        if the batch has one already (written before), the rows go through the parent."""
+        partition = batch_partition(self._batch)
+        with self._raw.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition])
+            exists = cursor.fetchone()
+            if exists and exists[0]:
+                self._table = self._parent
+                return
+            cursor.execute(
+                f"CREATE TABLE {partition} (LIKE {self._parent} INCLUDING DEFAULTS, "
+                f"CONSTRAINT {partition}_batch CHECK (batch_id = {int(self._batch)}))"
+            )
+            cursor.execute(
+                f"ALTER TABLE {partition} ALTER batch_id SET DEFAULT {int(self._batch)}, "
+                f"ALTER source_id SET DEFAULT {int(self._source)}"
+            )
+        self._table = partition
+
     def _send(self, rows: ValidRows, tail: list[_Field]) -> None:
+        if not self._table:
+            self._create_partition()
         persons = rows.person if rows.person is not None else self._persons_of(rows.digest)
         self.linked += len(persons) - persons.count(None)
         n = len(persons)
-        head = [
-            _Field("batch_id", [self._batch] * n, _int8),
-            _Field("source_id", [self._source] * n, _int8),
-            _Field.bigint("person_id", persons),
-        ]
+        head = [_Field.bigint("person_id", persons)]
+        options = "FORMAT BINARY, FREEZE"
+        if self._table == self._parent:
+            head += [
+                _Field("batch_id", [self._batch] * n, _int8),
+                _Field("source_id", [self._source] * n, _int8),
+            ]
+            options = "FORMAT BINARY"
         columns, payload = _binary_rows(head + tail)
-        sql = f"COPY {self._table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        sql = f"COPY {self._table} ({', '.join(columns)}) FROM STDIN ({options})"
         with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
             copy.write(payload)
 
@@ -306,6 +370,22 @@ class CopyWriter:
             pending, self._pending = self._pending, None
             pending.result()
 
+    def finish(self) -> None:
+        """Wait for the last chunk; index the new partition and attach it to the parent."""
+        self._wait()
+        if not self._table or self._table == self._parent:
+            return
+        partition = self._table
+        with self._raw.cursor() as cursor:
+            for definition in PARTITION_INDEXES:
+                cursor.execute(f"CREATE INDEX ON {partition} {definition}")
+            # The CHECK constraint proves the partition bound, so nothing is scanned.
+            cursor.execute(
+                f"ALTER TABLE {self._parent} ATTACH PARTITION {partition} "
+                f"FOR VALUES IN ({int(self._batch)})"
+            )
+        self._table = self._parent
+
     def close(self) -> None:
         try:
             self._wait()
@@ -314,7 +394,8 @@ class CopyWriter:
 
 
 class InsertWriter:
-    """executemany INSERT of the same text values (the embedded SQLite database)."""
+    """executemany INSERT of the same text values (the embedded SQLite database; on
+    PostgreSQL into the batch's partition, created attached)."""
 
     batch_size = 5000
 
@@ -327,6 +408,7 @@ class InsertWriter:
             f"VALUES ({placeholders})"
         )
         self._persons: dict[str, int | None] = {}
+        self._partitioned = False  # on PostgreSQL: the batch's partition exists
         self.linked = 0
 
     def _persons_of(self, digests: list[str]) -> list[int | None]:
@@ -344,6 +426,15 @@ class InsertWriter:
         return list(map(cache.__getitem__, digests))
 
     def write(self, rows: ValidRows) -> None:
+        if connection.vendor == "postgresql" and not self._partitioned:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {batch_partition(self.batch_id)} "
+                    f"PARTITION OF {SourceRecord._meta.db_table} "
+                    f"FOR VALUES IN ({int(self.batch_id)})"
+                )
+            self._partitioned = True
+
         def empty(values: list[str | None]) -> list[str]:
             return ["" if v is None else v for v in values]
 
@@ -370,6 +461,9 @@ class InsertWriter:
         with connection.cursor() as cursor:
             for start in range(0, len(values), self.batch_size):
                 cursor.executemany(self.sql, values[start : start + self.batch_size])
+
+    def finish(self) -> None:
+        """Every row is written already."""
 
     def close(self) -> None:
         """Nothing is buffered."""

@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
 from minzheng.common import crypto
@@ -205,4 +205,26 @@ def test_a_household_has_one_head(world):
             household=family.household,
             person=_new_person(world),
             relation=Relation.HEAD,
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="covering indexes on PostgreSQL")
+def test_the_digest_key_is_unique_and_holds_the_person_id(world):
+    """Imports look persons up by digest for the id alone: the key answers from the index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conname = 'people_person_id_number_digest_key'"
+        )
+        assert cursor.fetchall() == [("UNIQUE (id_number_digest) INCLUDE (id)",)]
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'people_person' "
+            "AND indexdef LIKE '%id_number_digest%'"
+        )
+        assert cursor.fetchone() == (1,)  # no second (pattern-matching) index on digests
+    person = Person.objects.order_by("id").first()
+    assert person is not None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.filter(pk=person.pk).update(
+            id_number_digest=Person.objects.exclude(pk=person.pk).values("id_number_digest")[:1]
         )

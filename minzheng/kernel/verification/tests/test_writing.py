@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from minzheng.kernel.regions.models import Region
 from minzheng.kernel.verification.models import BatchStatus, SourceBatch, SourceRecord
@@ -23,6 +23,8 @@ from minzheng.kernel.verification.writing import (
     _jsonb,
     _numeric,
     _text,
+    batch_partition,
+    delete_batch_records,
 )
 
 STORED = (
@@ -155,6 +157,7 @@ def test_binary_copy_stores_the_same_columns_as_insert(world, wage_source):
         full.amount = ["1", "2.5", "0.07", "999999999999.99", "31000", "0"]
         full.person = [world.families["xinjia"].head.pk] * 6
         writer.write(full)
+        writer.finish()
         writer.close()
         assert writer.linked == 14
         stored[name] = list(
@@ -180,6 +183,7 @@ def test_binary_copy_takes_the_persons_the_caller_knows(world, wage_source):
     rows.person = [head.pk, None, None, head.pk, None, None]
     writer = CopyWriter(batch_id=batch.pk, source_id=wage_source.pk)
     writer.write(rows)
+    writer.finish()
     writer.close()
     assert writer.linked == 2
     persons = list(
@@ -199,3 +203,57 @@ def test_numpy_encodes_a_column_of_amounts_as_each_amount_alone():
     assert with_missing.pieces is not None
     assert with_missing.pieces[:-1] == [bytes(row) for row in field.array]
     assert with_missing.pieces[-1] == struct.pack(">i", -1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist only on PostgreSQL")
+def test_a_batch_is_a_partition_of_its_own_attached_when_complete(world, wage_source):
+    batch = _batch(world, wage_source, "partition")
+    partition = batch_partition(batch.pk)
+    writer = CopyWriter(batch_id=batch.pk, source_id=wage_source.pk)
+    writer.write(_rows(world, "d" * 32))
+    writer.write(_rows(world, "d" * 32))
+    writer._wait()
+    # Written but not complete: the rows are in a table of their own, not yet in the parent.
+    assert not SourceRecord.objects.filter(batch=batch).exists()
+    writer.finish()
+    writer.close()
+    assert SourceRecord.objects.filter(batch=batch).count() == 12
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = %s::regclass",
+            [partition],
+        )
+        assert cursor.fetchall() == [(SourceRecord._meta.db_table,)]
+        # The partition's indexes were attached to the parent's, not built a second time.
+        cursor.execute(
+            "SELECT count(*) FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass",
+            [partition],
+        )
+        assert cursor.fetchone() == (3,)
+    # A second write of the same batch goes through the parent into the same partition.
+    again = CopyWriter(batch_id=batch.pk, source_id=wage_source.pk)
+    again.write(_rows(world, "d" * 32))
+    again.finish()
+    again.close()
+    assert SourceRecord.objects.filter(batch=batch).count() == 18
+    delete_batch_records(batch.pk)
+    assert not SourceRecord.objects.filter(batch=batch).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [partition])
+        assert cursor.fetchone() == (None,)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist only on PostgreSQL")
+def test_a_rolled_back_write_leaves_no_partition(world, wage_source):
+    batch = _batch(world, wage_source, "rolled back")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        writer = CopyWriter(batch_id=batch.pk, source_id=wage_source.pk)
+        writer.write(_rows(world, "c" * 32))
+        writer.finish()
+        writer.close()
+        raise RuntimeError
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [batch_partition(batch.pk)])
+        assert cursor.fetchone() == (None,)
+    assert not SourceRecord.objects.filter(batch=batch).exists()
