@@ -46,8 +46,9 @@ from minzheng.domains.assistance.models.casework import (
     Enrolment,
     EnrolmentState,
 )
-from minzheng.kernel.accounts.models import User, UserKind
-from minzheng.kernel.accounts.permissions import Perm, has_perm
+from minzheng.domains.assistance.selectors import discovery as discovery_selectors
+from minzheng.kernel.accounts.models import Role, User, UserKind
+from minzheng.kernel.accounts.permissions import Perm, has_perm, roles
 from minzheng.kernel.people.selectors import household_list
 from minzheng.kernel.workflow import calendar
 from minzheng.kernel.workflow import selectors as workflow_selectors
@@ -61,6 +62,7 @@ from minzheng.web.backoffice.access import actor_of, page, staff_view
 
 LIST_PAGE_SIZE = 50
 HOUSEHOLD_CHOICES = 20
+WORKLIST_HOUSEHOLD_ROWS = 10  # visits and discovery tasks shown on the worklist ("see all")
 
 Perform = Callable[[User, AssistanceApplication, Any], object]
 
@@ -212,7 +214,9 @@ def _state_label(state: str) -> str:
 
 @staff_view(Perm.ASSISTANCE_VIEW)
 def worklist(request: HttpRequest) -> HttpResponse:
-    """The actor's open assistance tasks, overdue first, with due dates in working days."""
+    """The actor's open assistance tasks, overdue first, with due dates in working days;
+    for a role that does visits and discovery, the visits due and the open discovery tasks.
+    """
     actor = actor_of(request)
     today = timezone.localdate()
     filters = WorklistFilterForm(request.GET or None)
@@ -238,6 +242,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     uncovered = workflow_selectors.calendar_warnings(
         start=dt.date(today.year, 1, 1), end=dt.date(today.year + 1, 12, 31)
     )
+    can_file = has_perm(actor, Perm.ASSISTANCE_FILE)
     return page(
         request,
         "assistance/casework/worklist.html",
@@ -246,10 +251,44 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "uncovered_years": uncovered,
             "overdue_count": sum(1 for r in rows if r["item"].overdue),
-            "can_file": has_perm(actor, Perm.ASSISTANCE_FILE),
+            "can_file": can_file,
+            "household_work": _household_work(actor, today) if can_file else None,
             "casework": True,
         },
     )
+
+
+def _household_work(actor: User, today: dt.date) -> dict[str, Any]:
+    """The worklist's visits and discovery sections of a role that does them (files cases).
+
+    A grid worker sees the rows assigned to them, as the discovery pages show by default;
+    each visit comes with its working days overdue (0 when not yet due).
+    """
+    mine = Role.GRID_WORKER in roles(actor)
+    work = discovery_selectors.worklist_household_work(
+        actor=actor, today=today, limit=WORKLIST_HOUSEHOLD_ROWS, mine=mine
+    )
+    return {
+        "visits": [
+            {
+                "visit": visit,
+                "head": work.heads.get(visit.household_id, "—"),
+                "overdue": visit.due_on < today,
+                "overdue_days": (
+                    calendar.working_days_between(visit.due_on, today)
+                    if visit.due_on < today
+                    else 0
+                ),
+            }
+            for visit in work.visits
+        ],
+        "visit_count": work.visit_count,
+        "visits_overdue": work.overdue_count,
+        "tasks": [
+            {"task": task, "head": work.heads.get(task.household_id, "—")} for task in work.tasks
+        ],
+        "task_count": work.task_count,
+    }
 
 
 STEPS_LABELS = transition_labels(

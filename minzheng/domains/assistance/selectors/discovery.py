@@ -7,9 +7,10 @@ granted on the grid and the town's clerks above it both see it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from minzheng.common.errors import NotFound, PermissionRefused
@@ -31,12 +32,14 @@ if TYPE_CHECKING:
     from minzheng.kernel.accounts.models import User
 
 __all__ = [
+    "HouseholdWorkSummary",
     "discovery_task_get",
     "discovery_task_list",
     "household_heads",
     "task_applications",
     "visit_get",
     "visit_worklist",
+    "worklist_household_work",
 ]
 
 
@@ -137,3 +140,43 @@ def household_heads(household_ids: Iterable[int]) -> dict[int, str]:
             household_id__in=set(household_ids), end_date__isnull=True, relation=Relation.HEAD
         ).values_list("household_id", "person__name")
     }
+
+
+@dataclass(frozen=True)
+class HouseholdWorkSummary:
+    """The first rows and the counts of the visits and discovery tasks on a worklist."""
+
+    visits: list[Visit]  # scheduled, overdue first (each annotated with `overdue`: 0 if late)
+    visit_count: int
+    overdue_count: int
+    tasks: list[DiscoveryTask]  # open, oldest month first
+    task_count: int
+    heads: dict[int, str]  # {household id: the head's masked name} of the rows shown
+
+
+def worklist_household_work(
+    *, actor: User, today: dt.date, limit: int, mine: bool = False
+) -> HouseholdWorkSummary:
+    """The scheduled visits and open discovery tasks the actor does, for their worklist.
+
+    The rows of `visit_worklist` and `discovery_task_list` (same order) inside the regions
+    where the actor may record visits and resolve tasks (ASSISTANCE_FILE); `mine` keeps the
+    ones assigned to the actor. At most `limit` rows of each, in five queries whatever the
+    number of rows.
+    """
+    doing = path_filter(scope_paths(actor, Perm.ASSISTANCE_FILE), field="region")
+    visits_qs = visit_worklist(actor=actor, today=today, mine=mine).filter(doing)
+    tasks_qs = discovery_task_list(actor=actor, mine=mine).filter(doing)
+    counts = visits_qs.aggregate(
+        scheduled=Count("id"), late=Count("id", filter=Q(due_on__lt=today))
+    )
+    visits = list(visits_qs[:limit])
+    tasks = list(tasks_qs[:limit])
+    return HouseholdWorkSummary(
+        visits=visits,
+        visit_count=counts["scheduled"],
+        overdue_count=counts["late"],
+        tasks=tasks,
+        task_count=tasks_qs.count(),
+        heads=household_heads([row.household_id for row in [*visits, *tasks]]),
+    )
