@@ -90,14 +90,14 @@ class ResolveForm(forms.Form):
 
 class VisitRecordForm(forms.Form):
     visited_on = forms.DateField(
-        label=_("Visited on"),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        label=_("Date of the visit"),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
     )
     findings = forms.MultipleChoiceField(
         label=_("Findings"),
         choices=VisitFinding.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(
         label=_("Note"),

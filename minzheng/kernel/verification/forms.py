@@ -41,7 +41,7 @@ class ReportForm(forms.Form):
         label=_("As of"),
         required=False,
         help_text=_("Leave empty for today. Income is counted over the 12 months before."),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}),
+        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(
         label=_("Note"),

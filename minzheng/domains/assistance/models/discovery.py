@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minzheng.common.models import TimeStampedModel
 
@@ -35,7 +36,7 @@ class DiscoveryFlag(models.TextChoices):
 
 
 class DiscoveryStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("status", "Open")  # not the button's "Open"
     APPLIED = "applied", _("Applied")
     DECLINED = "declined", _("Declined")
     NOT_ELIGIBLE = "not_eligible", _("Not eligible after the visit")

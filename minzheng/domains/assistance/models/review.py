@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minzheng.common.models import TimeStampedModel
 
@@ -38,7 +39,7 @@ class ReviewKind(models.TextChoices):
 
 
 class ReviewStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("status", "Open")  # not the button's "Open"
     PROPOSED = "proposed", _("Outcome proposed")
     DECIDED = "decided", _("Decided")
 
