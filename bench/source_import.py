@@ -25,6 +25,7 @@ from bench.seeding import peak_rss_mb
 from minzheng.common import crypto
 from minzheng.kernel.people.id_numbers import make_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Person
+from minzheng.kernel.verification import splitting
 from minzheng.kernel.verification.models import DataSource, SourceBatch, SourceRecord
 from minzheng.kernel.verification.services import source_batch_import
 from minzheng.kernel.verification.writing import delete_batch_records
@@ -153,13 +154,21 @@ def _remove(batch: SourceBatch) -> None:
         SourceBatch.objects.filter(pk=batch.pk).delete()
 
 
+def _processes(figures: ImportFigures) -> int:
+    """How many processes read the file (see minzheng.kernel.verification.splitting)."""
+    if connection.vendor != "postgresql" or figures.file_mb * 2**20 < splitting.min_bytes():
+        return 1
+    return min(splitting.processes(), 2)
+
+
 def show(figures: ImportFigures) -> None:
     rate = figures.rows / figures.seconds if figures.seconds else 0.0
     print(f"status              {figures.status}")
     print(
         f"import              {figures.seconds:8.2f} s  {figures.rows:,} rows "
         f"{rate:>12,.0f} rows/s  (checksum, validation, digests, person look-up, "
-        f"{'COPY' if connection.vendor == 'postgresql' else 'INSERT'})"
+        f"{'COPY' if connection.vendor == 'postgresql' else 'INSERT'}; "
+        f"{_processes(figures)} process(es))"
     )
     print(f"matched to register {figures.linked:,} rows")
     print(

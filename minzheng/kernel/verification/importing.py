@@ -1,27 +1,40 @@
 """One pass over a source file: read, validate and (optionally) write the valid rows.
 
 Called by the services inside their transaction. Writing stops at the first bad row unless
-the valid part is being imported on purpose; the caller rolls back what was written.
+the valid part is being imported on purpose; the caller rolls back what was written. A large
+plain CSV file on PostgreSQL is read by two processes, piece by piece (see splitting).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import os
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from minzheng.kernel.verification import splitting
 from minzheng.kernel.verification.models import DataSource
 from minzheng.kernel.verification.reading import (
     FileFacts,
     FileProblem,
     SourceFile,
+    Split,
     header_positions,
+    pieces,
 )
 from minzheng.kernel.verification.validation import RowError, RowValidator
-from minzheng.kernel.verification.writing import record_writer
+from minzheng.kernel.verification.writing import (
+    CopyWriter,
+    RowEncoder,
+    partition_exists,
+    record_writer,
+)
 
 MAX_ERRORS = 10_000
 MAX_ROWS = 5_000_000
@@ -46,6 +59,26 @@ class Outcome:
     errors_truncated: bool = False
 
 
+def _pieces(
+    *,
+    source: DataSource,
+    file: IO[bytes],
+    facts: FileFacts,
+    batch_id: int,
+    write: str,
+) -> list[Split]:
+    """The pieces of the file after the first, when a second process shares the reading
+    (see splitting): only a large plain CSV file, on PostgreSQL, written into a new
+    partition. Empty otherwise."""
+    if connection.vendor != "postgresql" or write == "none" or not hasattr(os, "fork"):
+        return []
+    if splitting.processes() < 2 or facts.size < splitting.min_bytes():
+        return []
+    if partition_exists(batch_id):  # a second write goes through the parent: one process
+        return []
+    return pieces(file, facts, splitting.PIECES)
+
+
 def run(
     *,
     source: DataSource,
@@ -59,7 +92,9 @@ def run(
     """Validate every row; `write` is "clean" (write while no row is bad), "valid" (write
     every valid row) or "none". Lines in `skip_lines` (the bad rows a first pass found,
     duplicates included) are left out before validation."""
-    reader = SourceFile(file, facts)
+    later = _pieces(source=source, file=file, facts=facts, batch_id=batch_id, write=write)
+    reader = SourceFile(file, facts, stop=later[0].offset if later else None)
+    part: splitting.SecondPart | None = None
     try:
         positions = header_positions(reader.header, source.columns)
         validator = RowValidator(
@@ -69,11 +104,42 @@ def run(
             header_width=len(reader.header),
             today=today,
         )
-        writer = record_writer(batch_id=batch_id, source_id=source.pk) if write != "none" else None
-        outcome = Outcome()
         limit_errors, limit_rows = max_errors(), max_rows()
+        if later:  # forked before the writer starts its thread
+            part = splitting.SecondPart(
+                splitting.PartJob(
+                    file=file,
+                    facts=facts,
+                    pieces=later[0::2],
+                    header=reader.header,
+                    source=source,
+                    positions=positions,
+                    today=today,
+                    skip_lines=skip_lines,
+                    encode=True,
+                    room=limit_errors,
+                    limit_rows=limit_rows,
+                )
+            )
+        writer = record_writer(batch_id=batch_id, source_id=source.pk) if write != "none" else None
+        # With a second process the import's connection does nothing but COPY: this
+        # process looks its persons up on a connection of its own, as the other one does.
+        lookups = splitting.lookup_connection() if part is not None else None
+        encoder = RowEncoder(lookups) if lookups is not None else None
+        copying: Future[None] | None = None
+        outcome = Outcome()
         try:
-            for chunk in reader.chunks([c["key"] for c in source.columns]):
+            if part is not None:
+                part.receive(
+                    writer if isinstance(writer, CopyWriter) else None,
+                    lambda: write == "valid" or not outcome.invalid,
+                )
+            keys = [c["key"] for c in source.columns]
+            mine = itertools.chain(
+                reader.chunks(keys),
+                splitting.chunks_of(file, facts, later[1::2], reader.header, source),
+            )
+            for chunk in mine:
                 if skip_lines:
                     kept = [i for i, line in enumerate(chunk.lines) if line not in skip_lines]
                     outcome.invalid += len(chunk.lines) - len(kept)
@@ -88,16 +154,23 @@ def run(
                     outcome.errors_truncated = True
                 outcome.errors.extend(result.errors[:room])
                 if outcome.rows > limit_rows:
-                    raise FileProblem(
-                        "too_many_rows",
-                        lambda: (
-                            _("The file has more than %(count)d rows: split it into smaller files.")
-                            % {"count": limit_rows}
-                        ),
-                    )
+                    raise splitting.refused_for_rows(limit_rows)
                 if writer is not None and (write == "valid" or not outcome.invalid):
-                    writer.write(result.valid)
+                    if encoder is not None and isinstance(writer, CopyWriter):
+                        if len(result.valid):
+                            encoded = encoder.encode(result.valid, encoder.fields(result.valid))
+                            if copying is not None:
+                                copying.result()
+                            copying = writer.write_encoded(encoded)
+                    else:
+                        writer.write(result.valid)
                     outcome.written += len(result.valid)
+            if copying is not None:
+                copying.result()
+            if part is not None:
+                _merge(outcome, validator, part.result(), limit_errors)
+                if outcome.rows > limit_rows:
+                    raise splitting.refused_for_rows(limit_rows)
             room = max(limit_errors - len(outcome.errors), 0)
             duplicates, count, left_out = validator.finish(room=room)
             outcome.errors.extend(duplicates)
@@ -113,8 +186,12 @@ def run(
             if writer is not None and (write == "valid" or not outcome.invalid):
                 writer.finish()
         finally:
+            if part is not None:
+                part.stop()
             if writer is not None:
                 writer.close()
+            if lookups is not None:
+                lookups.close()
         if writer is not None:
             outcome.linked = writer.linked
     finally:
@@ -122,3 +199,20 @@ def run(
     if outcome.rows == 0:
         raise FileProblem("no_rows", lambda: _("The file has a header row but no data rows."))
     return outcome
+
+
+def _merge(
+    outcome: Outcome, validator: RowValidator, part: splitting.PartOutcome, limit_errors: int
+) -> None:
+    """Add the second part's counts, errors and fingerprints to the first part's."""
+    outcome.rows += part.rows
+    outcome.invalid += part.invalid
+    outcome.valid += part.valid
+    outcome.written += part.written
+    outcome.errors.extend(part.errors)
+    if len(outcome.errors) > limit_errors:
+        outcome.errors.sort(key=lambda error: error.line)
+        del outcome.errors[limit_errors:]
+        outcome.errors_truncated = True
+    outcome.errors_truncated = outcome.errors_truncated or part.errors_left_out
+    validator.add_fingerprints(part.fingerprints)

@@ -1,11 +1,13 @@
 """Reading an uploaded source file: format, checksum, encoding, header and rows in chunks.
 
-CSV is UTF-8 (with or without BOM) or GB18030, told apart by decoding the whole file once
-while its checksum is computed. Excel files are .xlsx, read with openpyxl in read-only
-mode. Rows arrive in chunks as lists of strings with their line numbers (the header is
-line 1, as a spreadsheet shows it). A line whose first cell starts with "#" is a comment
-(the template's example row and notes); a line whose cells are the column keys (the
-template's second line) and blank lines are skipped.
+CSV is UTF-8 (with or without BOM) or GB18030, told apart while the checksum is computed by
+decoding the first block (2 MB) that holds non-ASCII text: Chinese text in GB18030 is not
+valid UTF-8 beyond a few characters. The readers decode every block again; a later block
+that is not valid in the encoding found stops the import with a clear problem. Excel files
+are .xlsx, read with openpyxl in read-only mode. Rows arrive in chunks as lists of strings
+with their line numbers (the header is line 1, as a spreadsheet shows it). A line whose
+first cell starts with "#" is a comment (the template's example row and notes); a line
+whose cells are the column keys (the template's second line) and blank lines are skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +48,61 @@ class FileFacts:
     checksum: str
     size: int
     encoding: str  # for CSV
+    # A CSV file without quotes or lone carriage returns: every line feed ends a row, so the
+    # file can be cut at any line feed (see split_point).
+    plain: bool = False
+    newlines: tuple[int, ...] = ()  # line feeds in each READ_BLOCK of the file
+
+
+@dataclass(frozen=True)
+class Split:
+    """A piece of a plain CSV file: from `offset`, the first byte of line number
+    `first_line`, up to `stop` (a later piece's offset; None: the end of the file)."""
+
+    offset: int
+    first_line: int
+    stop: int | None = None
+
+
+def split_point(file: IO[bytes], facts: FileFacts, share: float = 0.5) -> Split | None:
+    """A cut of a plain CSV file after about `share` of its bytes, at a line boundary; None
+    when the file is not plain or has no line feed after that point."""
+    if facts.format != "csv" or not facts.plain or not facts.newlines:
+        return None
+    block_index = min(int(facts.size * share) // READ_BLOCK, len(facts.newlines) - 1)
+    start = block_index * READ_BLOCK
+    data = _read_at(file, start, READ_BLOCK)
+    middle = int(facts.size * share) - start
+    cut = data.find(b"\n", max(middle, 0))
+    if cut < 0 or start + cut + 1 >= facts.size:
+        return None
+    before = sum(facts.newlines[:block_index]) + data.count(b"\n", 0, cut + 1)
+    return Split(offset=start + cut + 1, first_line=before + 1)
+
+
+def pieces(file: IO[bytes], facts: FileFacts, count: int) -> list[Split]:
+    """The pieces after the first of a plain CSV file cut into about `count` pieces of equal
+    size at line boundaries (the first piece, with the header, ends at the first offset);
+    empty when the file cannot be cut."""
+    cuts: list[Split] = []
+    for index in range(1, count):
+        cut = split_point(file, facts, index / count)
+        if cut is not None and (not cuts or cut.offset > cuts[-1].offset):
+            cuts.append(cut)
+    return [
+        Split(cut.offset, cut.first_line, cuts[i + 1].offset if i + 1 < len(cuts) else None)
+        for i, cut in enumerate(cuts)
+    ]
+
+
+def _read_at(file: IO[bytes], offset: int, size: int) -> bytes:
+    """`size` bytes from `offset`, without moving a position another process shares."""
+    try:
+        descriptor = file.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        file.seek(offset)
+        return file.read(size)
+    return os.pread(descriptor, size, offset)
 
 
 def inspect(file: IO[bytes]) -> FileFacts:
@@ -53,8 +111,12 @@ def inspect(file: IO[bytes]) -> FileFacts:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
+    decided = False  # a block with non-ASCII text decoded as UTF-8
     size = 0
     head = b""
+    quoted = False
+    returns = 0  # carriage returns not in front of a line feed
+    newlines: list[int] = []
     # hashlib releases the GIL on large blocks: hash block k in a thread while block k is
     # decoded here (the blocks are hashed in order, one at a time).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification-sha") as pool:
@@ -66,9 +128,15 @@ def inspect(file: IO[bytes]) -> FileFacts:
                 hashing.result()
             hashing = pool.submit(digest.update, block)
             size += len(block)
-            if utf8:
+            quoted = quoted or b'"' in block
+            if b"\r" in block:
+                returns += block.count(b"\r") - block.count(b"\r\n")
+                returns += block.endswith(b"\r")  # a CR ending a block counts as lone
+            newlines.append(block.count(b"\n"))
+            if utf8 and not decided and not block.isascii():
                 try:
                     decoder.decode(block)
+                    decided = True
                 except UnicodeDecodeError:
                     utf8 = False
         if hashing is not None:
@@ -76,12 +144,14 @@ def inspect(file: IO[bytes]) -> FileFacts:
     file.seek(0)
     if head.startswith(XLSX_MAGIC):
         return FileFacts("xlsx", digest.hexdigest(), size, "")
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return FileFacts("csv", digest.hexdigest(), size, "utf-8-sig" if utf8 else "gb18030")
+    return FileFacts(
+        "csv",
+        digest.hexdigest(),
+        size,
+        "utf-8-sig" if utf8 else "gb18030",
+        plain=not quoted and not returns,
+        newlines=tuple(newlines),
+    )
 
 
 def _normalise_header(text: str) -> str:
@@ -216,7 +286,16 @@ class SourceFile:
     or a lone carriage return on, the csv module reads the rest of the file.
     """
 
-    def __init__(self, file: IO[bytes], facts: FileFacts) -> None:
+    def __init__(
+        self,
+        file: IO[bytes],
+        facts: FileFacts,
+        *,
+        stop: int | None = None,
+        part: tuple[Split, list[str]] | None = None,
+    ) -> None:
+        """Read the whole file, or only its bytes before `stop`; or, with `part` (a piece
+        of the file and the header the first piece read), the rows of that piece."""
         self.facts = facts
         self._file = file
         self._workbook: Any = None
@@ -224,6 +303,13 @@ class SourceFile:
         self._rows: Iterator[list[str]] | None = None
         self._blocks: Iterator[tuple[int, bytes]] | None = None
         self._pending: tuple[int, bytes] | None = None
+        self._stop = stop
+        if part is not None:
+            split, self.header = part
+            self._stop = split.stop
+            self._blocks = self._raw_blocks(split.offset)
+            self._line = split.first_line
+            return
         file.seek(0)
         if facts.format == "xlsx":
             self._rows = self._xlsx_rows()
@@ -251,11 +337,17 @@ class SourceFile:
             self._pending = (offset + end, raw[end:])
         return [text.split(",") if text else []]
 
-    def _raw_blocks(self) -> Iterator[tuple[int, bytes]]:
-        """(offset, bytes) of blocks of whole lines (the last one may lack its line feed)."""
-        self._file.seek(0)
-        offset, rest = 0, b""
-        while data := self._file.read(READ_BLOCK):
+    def _raw_blocks(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(offset, bytes) of blocks of whole lines (the last one may lack its line feed),
+        from `start` to the end or to the reader's stop. A part of a file is read by
+        position, so the two parts of a split file never move each other's position."""
+        offset, rest, at = start, b"", start
+        while True:
+            size = READ_BLOCK if self._stop is None else min(READ_BLOCK, self._stop - at)
+            data = _read_at(self._file, at, size) if size > 0 else b""
+            if not data:
+                break
+            at += len(data)
             data = rest + data
             cut = data.rfind(b"\n") + 1
             if not cut:
@@ -267,14 +359,26 @@ class SourceFile:
         if rest:
             yield offset, rest
 
-    def _decode(self, raw: bytes, *, start: bool = False) -> str:
+    def _decode(self, raw: bytes, *, start: bool = False, offset: int = 0) -> str:
         encoding = self.facts.encoding
         if encoding == "utf-8-sig" and not start:
             encoding = "utf-8"
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError as error:
-            raise _csv_failure(str(error)) from None
+            at = offset + error.start
+            name = "UTF-8" if encoding.startswith("utf-8") else "GB18030"
+            raise FileProblem(
+                "file_encoding",
+                lambda: (
+                    _(
+                        "Part of the file is not %(encoding)s text (at byte %(offset)d): the "
+                        "file mixes text encodings. Save the whole file as UTF-8 and upload "
+                        "it again."
+                    )
+                    % {"encoding": name, "offset": at}
+                ),
+            ) from None
 
     def _csv_from(self, offset: int) -> None:
         """Read the rest of the file, from `offset`, with the csv module."""
@@ -330,7 +434,7 @@ class SourceFile:
                 break
             if not raw.endswith(b"\n"):
                 raw += b"\n"
-            text = self._decode(raw)
+            text = self._decode(raw, offset=offset)
             columns = _plain_columns(raw, text, width) if width > 1 else None
             if columns is not None:
                 start = self._line

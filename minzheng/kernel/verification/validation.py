@@ -493,13 +493,31 @@ class RowValidator:
                     picked = list(map(itemgetter(0), picked))
             keys.append(picked)
         n = len(good)
+        # Each value's own hash (strings keep theirs, computed when the column was checked),
+        # mixed column by column into two 64-bit fingerprints with different constants.
+        first = np.zeros(n, dtype=np.uint64)
+        second = np.zeros(n, dtype=np.uint64)
+        for column, picked in enumerate(keys):
+            hashes = np.fromiter(map(hash, picked), dtype=np.int64, count=n).view(np.uint64)
+            first = _mix(first ^ hashes, FIRST_SEEDS[column % len(FIRST_SEEDS)])
+            second = _mix(second ^ hashes, SECOND_SEEDS[column % len(SECOND_SEEDS)])
         self._fingerprints.append(
             (
-                np.fromiter(map(hash, zip(*keys, strict=True)), dtype=np.int64, count=n),
-                np.fromiter(map(hash, zip(*reversed(keys), strict=True)), dtype=np.int64, count=n),
+                first.view(np.int64),
+                second.view(np.int64),
                 np.array(lines if everything else list(map(lines.__getitem__, good))),
             )
         )
+
+    @property
+    def fingerprints(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The fingerprints of the valid rows so far (see finish)."""
+        return self._fingerprints
+
+    def add_fingerprints(self, more: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """Take the fingerprints of another validator of the same file (a part read by
+        another process, hashed with the same hash seed: a forked process)."""
+        self._fingerprints.extend(more)
 
     def finish(self, *, room: int) -> tuple[list[RowError], int, bool]:
         """Duplicate rows of the whole file: (errors, duplicate rows, errors left out).
@@ -590,6 +608,24 @@ class RowValidator:
             reference=by_target.get("reference", nothing),
             payload=payload,
         )
+
+
+# Seeds of the two fingerprints' mixing, one per identifying column (odd 64-bit constants).
+FIRST_SEEDS = tuple(
+    np.uint64(v) for v in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+)
+SECOND_SEEDS = tuple(
+    np.uint64(v) for v in (0xD6E8FEB86659FD93, 0xA0761D6478BD642F, 0xE7037ED1A0B428DB)
+)
+
+
+def _mix(values: np.ndarray, seed: np.uint64) -> np.ndarray:
+    """A 64-bit finaliser (splitmix64) of `values` offset by `seed`: every bit of the input
+    moves every bit of the output. Integer arrays wrap around on overflow."""
+    x = values + seed
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def _masked_raw(value: str) -> str:

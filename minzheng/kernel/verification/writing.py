@@ -23,6 +23,7 @@ import datetime as dt
 import struct
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import chain, repeat
 from typing import Any, Protocol
 
@@ -99,6 +100,13 @@ PG_EPOCH = dt.date(2000, 1, 1)
 JSONB_VERSION = b"\x01"
 
 
+_VARIES = object()  # a column whose values differ within the chunk
+
+# Values a batch's own partition has as column defaults (besides NULL): a chunk where every
+# row has the default leaves the column out of its COPY, and the server fills it in.
+PARTITION_DEFAULTS = {"name": "", "reference": "", "payload": "{}"}
+
+
 class _Field:
     """One column of a chunk for binary COPY: each row's field (length, then bytes).
 
@@ -107,7 +115,7 @@ class _Field:
     lays into the rows; otherwise it is the list of each row's field.
     """
 
-    __slots__ = ("array", "column", "pieces")
+    __slots__ = ("array", "column", "constant", "pieces")
 
     array: np.ndarray | None
     pieces: list[bytes] | None
@@ -116,10 +124,13 @@ class _Field:
         self.column = column
         self.array = None
         self.pieces = None
+        self.constant: Any = _VARIES
         first = values[0]
-        if values.count(first) == len(values):  # one value for the whole chunk
+        # One value for the whole chunk (the last row is compared first: a cheap no).
+        if values[-1] == first and values.count(first) == len(values):
             piece = NULL_FIELD if first is None else _sized(encode(first))
             self._fixed(piece * len(values), len(values), len(piece))
+            self.constant = first
             return
         if encode is _text and self._plain_text(values):
             return
@@ -153,8 +164,16 @@ class _Field:
         return True
 
     def _numerics(self, values: list[str]) -> None:
-        """Amounts that are mostly distinct, encoded by numpy as _numeric does: validated
-        amounts have at most 14 digits, which a float holds exactly in cents."""
+        """Amounts encoded by numpy as _numeric does: validated amounts have at most 14
+        digits, which a float holds exactly in cents. Each distinct amount is parsed once."""
+        distinct = list(set(values))
+        if len(distinct) * 4 < len(values):  # amounts repeat (monthly files): map them
+            position = dict(zip(distinct, range(len(distinct)), strict=True))
+            self._numerics(distinct)
+            assert self.array is not None
+            at = np.fromiter(map(position.__getitem__, values), dtype=np.intp, count=len(values))
+            self.array = self.array[at]
+            return
         cents = np.rint(np.array(values, dtype=np.float64) * 100).astype(np.int64)
         whole = cents // 100
         words = np.empty((len(values), 10), dtype=">i2")
@@ -171,6 +190,7 @@ class _Field:
         """Integers (person ids) that are mostly distinct: encoded by numpy."""
         field = cls.__new__(cls)
         field.column = column
+        field.constant = _VARIES
         field.pieces = None
         n = len(values)
         missing = values.count(None)
@@ -261,30 +281,19 @@ def _empty(values: list[str | None]) -> list[str]:
     return values  # type: ignore[return-value]
 
 
-class CopyWriter:
-    """COPY ... FROM STDIN in binary format on the caller's connection, pipelined.
+class RowEncoder:
+    """Valid rows as a binary COPY stream of SourceRecord columns, with the person of each
+    row looked up (each digest once) on the given connection."""
 
-    The server receives every value in its binary form (dates as days, amounts as numerics,
-    ids as integers), so it parses no text.
-    """
-
-    def __init__(self, *, batch_id: int, source_id: int) -> None:
-        connection.ensure_connection()
-        self._raw = connection.connection
-        self._batch = batch_id
-        self._source = source_id
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
         self._persons: dict[str, int | None] = {}  # digest → person of the register
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification-copy")
-        self._pending: Future[None] | None = None
-        self._parent = SourceRecord._meta.db_table
-        self._table = ""  # where the rows go: the batch's new partition, or the parent
         self._lookup = (
             f"SELECT id_number_digest, id FROM {Person._meta.db_table} "  # noqa: S608
             "WHERE id_number_digest = ANY(string_to_array(%s, ','))"
         )
-        self.linked = 0
 
-    def _persons_of(self, digests: list[str]) -> list[int | None]:
+    def persons_of(self, digests: list[str]) -> list[int | None]:
         """The person of each row (each digest looked up once)."""
         persons = self._persons
         if len(persons) > CACHE_LIMIT:
@@ -303,7 +312,8 @@ class CopyWriter:
                     persons.update(cursor.fetchall())
         return list(map(persons.__getitem__, digests))
 
-    def _fields(self, rows: ValidRows) -> list[_Field]:
+    @staticmethod
+    def fields(rows: ValidRows) -> list[_Field]:
         """The columns after person_id."""
         return [
             _Field("id_number_digest", rows.digest, _text),
@@ -319,6 +329,69 @@ class CopyWriter:
             _Field("payload", rows.payload, _jsonb),
         ]
 
+    def encode(
+        self, rows: ValidRows, tail: list[_Field], *, batch: tuple[int, int] | None = None
+    ) -> Encoded:
+        """The rows' stream; with `batch` (batch id, source id) the stream also holds those
+        two columns (needed unless the table has them as defaults)."""
+        persons = rows.person if rows.person is not None else self.persons_of(rows.digest)
+        n = len(persons)
+        head = [_Field.bigint("person_id", persons)]
+        if batch is not None:
+            head += [
+                _Field("batch_id", [batch[0]] * n, _int8),
+                _Field("source_id", [batch[1]] * n, _int8),
+            ]
+        if batch is None:  # into the batch's own partition: its defaults fill columns in
+            tail = [f for f in tail if not _defaulted(f)]
+        columns, payload = _binary_rows(head + tail)
+        return Encoded(columns, payload, n - persons.count(None))
+
+
+def _defaulted(field: _Field) -> bool:
+    """Whether every row of the chunk has the partition's default in this column."""
+    constant = field.constant
+    if constant is _VARIES:
+        return False
+    return constant is None or PARTITION_DEFAULTS.get(field.column, _VARIES) == constant
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Rows ready for COPY: the columns in stream order, the stream, rows with a person."""
+
+    columns: list[str]
+    payload: bytes
+    linked: int
+
+
+def partition_exists(batch_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [batch_partition(batch_id)])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+class CopyWriter:
+    """COPY ... FROM STDIN in binary format on the caller's connection, pipelined.
+
+    The server receives every value in its binary form (dates as days, amounts as numerics,
+    ids as integers), so it parses no text. Streams encoded elsewhere (the second part of a
+    split file, see importing) are copied in through `write_encoded`, on the same thread.
+    """
+
+    def __init__(self, *, batch_id: int, source_id: int) -> None:
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._batch = batch_id
+        self._source = source_id
+        self._encoder = RowEncoder(self._raw)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verification-copy")
+        self._pending: Future[None] | None = None
+        self._parent = SourceRecord._meta.db_table
+        self._table = ""  # where the rows go: the batch's new partition, or the parent
+        self.linked = 0
+
     def _create_partition(self) -> None:
         """The batch's partition as a new table, with the batch and source as its defaults;
         if the batch has one already (written before), the rows go through the parent."""
@@ -333,37 +406,44 @@ class CopyWriter:
                 f"CREATE TABLE {partition} (LIKE {self._parent} INCLUDING DEFAULTS, "
                 f"CONSTRAINT {partition}_batch CHECK (batch_id = {int(self._batch)}))"
             )
+            defaults = ", ".join(
+                f"ALTER {column} SET DEFAULT '{value}'"
+                for column, value in sorted(PARTITION_DEFAULTS.items())
+            )
             cursor.execute(
                 f"ALTER TABLE {partition} ALTER batch_id SET DEFAULT {int(self._batch)}, "
-                f"ALTER source_id SET DEFAULT {int(self._source)}"
+                f"ALTER source_id SET DEFAULT {int(self._source)}, {defaults}"
             )
         self._table = partition
+
+    def _copy(self, encoded: Encoded) -> None:
+        if not self._table:
+            self._create_partition()
+        if self._table == self._parent and "batch_id" not in encoded.columns:
+            raise RuntimeError("a stream without the batch column needs the new partition")
+        options = "FORMAT BINARY" if self._table == self._parent else "FORMAT BINARY, FREEZE"
+        sql = f"COPY {self._table} ({', '.join(encoded.columns)}) FROM STDIN ({options})"
+        with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.write(encoded.payload)
+        self.linked += encoded.linked
 
     def _send(self, rows: ValidRows, tail: list[_Field]) -> None:
         if not self._table:
             self._create_partition()
-        persons = rows.person if rows.person is not None else self._persons_of(rows.digest)
-        self.linked += len(persons) - persons.count(None)
-        n = len(persons)
-        head = [_Field.bigint("person_id", persons)]
-        options = "FORMAT BINARY, FREEZE"
-        if self._table == self._parent:
-            head += [
-                _Field("batch_id", [self._batch] * n, _int8),
-                _Field("source_id", [self._source] * n, _int8),
-            ]
-            options = "FORMAT BINARY"
-        columns, payload = _binary_rows(head + tail)
-        sql = f"COPY {self._table} ({', '.join(columns)}) FROM STDIN ({options})"
-        with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
-            copy.write(payload)
+        batch = (self._batch, self._source) if self._table == self._parent else None
+        self._copy(self._encoder.encode(rows, tail, batch=batch))
 
     def write(self, rows: ValidRows) -> None:
         if not len(rows):
             return
-        tail = self._fields(rows)
+        tail = self._encoder.fields(rows)
         self._wait()
         self._pending = self._pool.submit(self._send, rows, tail)
+
+    def write_encoded(self, encoded: Encoded) -> Future[None]:
+        """Copy a stream encoded elsewhere (without batch and source columns: only into a
+        new partition); the caller waits for the returned future before sending more."""
+        return self._pool.submit(self._copy, encoded)
 
     def _wait(self) -> None:
         if self._pending is not None:

@@ -9,10 +9,18 @@ import io
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from minzheng.common import crypto
 from minzheng.kernel.verification import reading
-from minzheng.kernel.verification.reading import Chunk, FileProblem, SourceFile, inspect
+from minzheng.kernel.verification.reading import (
+    Chunk,
+    FileFacts,
+    FileProblem,
+    SourceFile,
+    inspect,
+    split_point,
+)
 
 HEADER = ["公民身份号码", "姓名", "所属月份"]
 KEYS = ["id_number", "name", "month"]
@@ -136,7 +144,7 @@ def test_bytes_that_are_not_gb18030_are_a_file_problem():
     source = SourceFile(file, facts)
     with pytest.raises(FileProblem) as caught:
         list(source.chunks(KEYS))
-    assert caught.value.code == "file_csv"
+    assert caught.value.code == "file_encoding"
 
 
 def test_the_bulk_blind_index_is_hmac_sha256():
@@ -146,3 +154,54 @@ def test_the_bulk_blind_index_is_hmac_sha256():
         expected = hmac.new(key, b"id_number:" + value.encode(), hashlib.sha256).hexdigest()
         assert index(value) == expected[:32]
         assert crypto.blind_index(value, purpose="id_number") == expected[:32]
+
+
+def test_the_cut_falls_after_a_line_feed_with_the_next_line_number():
+    lines = [b"a,b"] + [f"{n},x".encode() for n in range(2, 2000)]
+    data = b"\n".join(lines) + b"\n"
+    facts = inspect(io.BytesIO(data))
+    assert facts.plain
+    split = split_point(io.BytesIO(data), facts)
+    assert split is not None
+    assert data[split.offset - 1 : split.offset] == b"\n"
+    line = data[split.offset : data.index(b"\n", split.offset)]
+    assert int(line.split(b",")[0]) == split.first_line
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'a,b\n1,"x"\n2,y\n', b"a,b\r1,x\r2,y\r", b"a,b\n1,x\r2,y\n"],
+    ids=["quotes", "carriage returns", "a lone carriage return"],
+)
+def test_a_file_that_is_not_plain_is_never_cut(data):
+    facts = inspect(io.BytesIO(data))
+    assert not facts.plain
+    assert split_point(io.BytesIO(data), facts) is None
+
+
+def test_the_facts_of_an_excel_file_give_no_cut():
+    facts = FileFacts("xlsx", "0" * 64, 10_000_000, "")
+    assert split_point(None, facts) is None  # type: ignore[arg-type]
+
+
+def test_the_encoding_is_told_by_the_first_block_with_chinese_text(monkeypatch):
+    monkeypatch.setattr(reading, "READ_BLOCK", 64)
+    ascii_rows = "".join(f"{n},x\n" for n in range(40))  # several blocks of plain ASCII
+    gb18030 = ("a,b\n" + ascii_rows + "1,李四\n").encode("gb18030")
+    assert inspect(io.BytesIO(gb18030)).encoding == "gb18030"
+    utf8 = ("a,b\n" + ascii_rows + "1,李四\n").encode()
+    assert inspect(io.BytesIO(utf8)).encoding == "utf-8-sig"
+
+
+def test_a_file_mixing_encodings_stops_with_a_clear_problem(monkeypatch):
+    monkeypatch.setattr(reading, "READ_BLOCK", 64)
+    data = ("a,b\n" + "".join(f"{n},张三\n" for n in range(40))).encode()
+    data += "41,李四\n".encode("gb18030")
+    facts = inspect(io.BytesIO(data))
+    assert facts.encoding == "utf-8-sig"  # told by the first block, which is UTF-8
+    reader = SourceFile(io.BytesIO(data), facts)
+    with pytest.raises(FileProblem) as caught:
+        list(reader.chunks(["a", "b"]))
+    assert caught.value.code == "file_encoding"
+    with translation.override("en"):
+        assert "mixes text encodings" in caught.value.render()

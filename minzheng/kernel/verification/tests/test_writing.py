@@ -257,3 +257,28 @@ def test_a_rolled_back_write_leaves_no_partition(world, wage_source):
         cursor.execute("SELECT to_regclass(%s)", [batch_partition(batch.pk)])
         assert cursor.fetchone() == (None,)
     assert not SourceRecord.objects.filter(batch=batch).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions exist only on PostgreSQL")
+def test_columns_left_out_of_a_copy_get_the_partition_defaults(world, wage_source):
+    """A chunk where every row has no name, reference, payload or amount sends none of
+    those columns: the batch's partition fills in what the row writer would store."""
+    stored = {}
+    for name, writer_class in (("copy", CopyWriter), ("insert", InsertWriter)):
+        batch = _batch(world, wage_source, f"defaults {name}")
+        rows = _rows(world, "b" * 32)
+        rows.name = [None] * 6
+        rows.reference = [""] * 6
+        rows.payload = ["{}"] * 6
+        rows.amount = rows.area = rows.quantity = [None] * 6
+        writer = writer_class(batch_id=batch.pk, source_id=wage_source.pk)
+        writer.write(rows)
+        writer.finish()
+        writer.close()
+        stored[name] = list(
+            SourceRecord.objects.filter(batch=batch)
+            .order_by("id")
+            .values_list("name", "reference", "payload", "amount", "area", "quantity", "item")
+        )
+    assert stored["copy"] == stored["insert"]
+    assert stored["copy"][0] == ("", "", {}, None, None, None, "wage")

@@ -1,0 +1,289 @@
+"""The second half of a large plain CSV file, read, validated and encoded in a second process.
+
+Reading, validating and encoding rows is Python work, which one process does on one core at
+a time; the database needs the other core for the COPY. A large plain CSV file on PostgreSQL
+is therefore cut into pieces at line boundaries (reading.pieces): the importing process
+reads every other piece as usual while a forked process reads the others, validates them
+with a validator of its own and encodes their valid rows as binary COPY streams, looking the
+persons up on a connection of its own (the register as committed: an import never changes
+it). It sends each chunk's counts, row errors and stream to the importing process, which
+copies the streams in on its own connection, in its transaction, and merges the counts,
+the errors and the duplicate fingerprints (validation.RowValidator.finish) as if one process
+had read the whole file.
+
+The process is forked before the importing process starts its writer thread, so it holds no
+lock of another thread; it never uses the importing process's database connection and ends
+with os._exit, running no clean-up that could touch it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Pipe
+from typing import IO, Any
+
+import numpy as np
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from minzheng.kernel.verification.models import DataSource
+from minzheng.kernel.verification.reading import (
+    Chunk,
+    FileFacts,
+    FileProblem,
+    SourceFile,
+    Split,
+)
+from minzheng.kernel.verification.validation import RowError, RowValidator, render
+from minzheng.kernel.verification.writing import CopyWriter, RowEncoder
+
+MIN_BYTES = 16 * 2**20  # smaller files are read by one process
+# The file is cut into this many pieces, read in turn by the two processes (the first by the
+# importing process): the parts of a file that cost more (new persons to look up, say) are
+# shared between them.
+PIECES = 8
+
+Fingerprints = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def processes() -> int:
+    return int(getattr(settings, "VERIFICATION_IMPORT_PROCESSES", 2))
+
+
+def min_bytes() -> int:
+    return int(getattr(settings, "VERIFICATION_SPLIT_MIN_BYTES", MIN_BYTES))
+
+
+@dataclass
+class PartOutcome:
+    """What the second process found in its part of the file."""
+
+    rows: int = 0
+    valid: int = 0
+    invalid: int = 0
+    written: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    errors_left_out: bool = False
+    fingerprints: Fingerprints = field(default_factory=list)
+    problem: FileProblem | None = None
+    failure: str = ""
+
+
+def _problem(code: str, messages: dict[str, str]) -> FileProblem:
+    """A FileProblem found in the second process, rendered there in every language."""
+
+    def message() -> str:
+        language = (get_language() or "").lower()
+        return messages.get(language) or next(iter(messages.values()), code)
+
+    return FileProblem(code, message)
+
+
+@dataclass(frozen=True)
+class PartJob:
+    """What the second process needs (inherited by the fork, never pickled)."""
+
+    file: IO[bytes]
+    facts: FileFacts
+    pieces: list[Split]  # the pieces of the file this process reads
+    header: list[str]
+    source: DataSource
+    positions: dict[str, int]
+    today: dt.date
+    skip_lines: set[int] | None
+    encode: bool
+    room: int  # row errors to describe
+    limit_rows: int
+
+
+def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]) -> None:
+    """The second process: validate (and encode) the part, sending a message per chunk."""
+    source = job.source
+    validator = RowValidator(
+        columns=source.columns,
+        unique=source.unique_columns,
+        positions=job.positions,
+        header_width=len(job.header),
+        today=job.today,
+    )
+    raw = psycopg.connect(**lookup) if job.encode else None
+    encoder = RowEncoder(raw)
+    room, rows = job.room, 0
+    try:
+        for chunk in chunks_of(job.file, job.facts, job.pieces, job.header, source):
+            skipped = 0
+            if job.skip_lines:
+                kept = [i for i, line in enumerate(chunk.lines) if line not in job.skip_lines]
+                skipped = len(chunk.lines) - len(kept)
+                chunk = chunk.keep(kept)
+            result = validator.validate(chunk, room=room)
+            room = max(room - len(result.errors), 0)
+            rows += len(chunk) + skipped
+            if rows > job.limit_rows:
+                return  # the importing process counts the rows and refuses the file
+            encoded = None
+            if job.encode and len(result.valid):
+                encoded = encoder.encode(result.valid, encoder.fields(result.valid))
+            send(
+                (
+                    "chunk",
+                    len(chunk) + skipped,
+                    result.invalid_rows + skipped,
+                    len(result.valid),
+                    result.errors,
+                    result.errors_left_out,
+                    encoded,
+                )
+            )
+        send(("done", validator.fingerprints))
+    finally:
+        if raw is not None:
+            raw.close()
+
+
+def chunks_of(
+    file: IO[bytes], facts: FileFacts, pieces: list[Split], header: list[str], source: DataSource
+) -> Iterator[Chunk]:
+    """The chunks of rows of some pieces of a file, piece after piece."""
+    keys = [c["key"] for c in source.columns]
+    for piece in pieces:
+        reader = SourceFile(file, facts, part=(piece, header))
+        try:
+            yield from reader.chunks(keys)
+        finally:
+            reader.close()
+
+
+def lookup_connection() -> Any:
+    """A connection of its own for person look-ups (autocommit: the register as committed),
+    so that look-ups never wait for a COPY on the import's connection."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+class SecondPart:
+    """The importing process's handle on the second process."""
+
+    def __init__(self, job: PartJob) -> None:
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params["autocommit"] = True
+        receiving, sending = Pipe(duplex=False)
+        self._pid = os.fork()
+        if self._pid == 0:  # the second process
+            status = 0
+            try:
+                receiving.close()
+                try:
+                    _part_main(job, sending.send, params)
+                except FileProblem as problem:
+                    sending.send(("problem", problem.code, render(problem.render)))
+                except BaseException:
+                    sending.send(("failure", traceback.format_exc()))
+                sending.close()
+            except BaseException:
+                status = 1
+            finally:
+                os._exit(status)
+        sending.close()
+        self._messages = receiving
+        self._outcome = PartOutcome()
+        self._thread: threading.Thread | None = None
+
+    def receive(self, writer: CopyWriter | None, may_write: Callable[[], bool]) -> None:
+        """Start taking the second process's messages, copying its streams with `writer`
+        while `may_write()` holds."""
+        self._thread = threading.Thread(
+            target=self._receive, args=(writer, may_write), name="verification-part", daemon=True
+        )
+        self._thread.start()
+
+    def _receive(self, writer: CopyWriter | None, may_write: Callable[[], bool]) -> None:
+        outcome = self._outcome
+        pending = None
+        try:
+            while True:
+                try:
+                    message = self._messages.recv()
+                except EOFError:
+                    outcome.failure = outcome.failure or "the second process ended early"
+                    return
+                kind = message[0]
+                if kind == "chunk":
+                    _, rows, invalid, valid, errors, left_out, encoded = message
+                    outcome.rows += rows
+                    outcome.invalid += invalid
+                    outcome.valid += valid
+                    outcome.errors.extend(errors)
+                    outcome.errors_left_out = outcome.errors_left_out or left_out
+                    if writer is not None and encoded is not None and may_write():
+                        if pending is not None:
+                            pending.result()  # one stream queued at a time
+                        pending = writer.write_encoded(encoded)
+                        outcome.written += valid
+                elif kind == "done":
+                    outcome.fingerprints = message[1]
+                    return
+                elif kind == "problem":
+                    outcome.problem = _problem(message[1], message[2])
+                    return
+                else:
+                    outcome.failure = message[1]
+                    return
+        except BaseException:
+            outcome.failure = traceback.format_exc()
+        finally:
+            if pending is not None:
+                try:
+                    pending.result()
+                except BaseException:
+                    outcome.failure = outcome.failure or traceback.format_exc()
+
+    def result(self) -> PartOutcome:
+        """Wait for the second process; raise its file problem or its failure."""
+        if self._thread is not None:
+            self._thread.join()
+        self._reap()
+        outcome = self._outcome
+        if outcome.problem is not None:
+            raise outcome.problem
+        if outcome.failure:
+            raise RuntimeError(f"The second import process failed:\n{outcome.failure}")
+        return outcome
+
+    def stop(self) -> None:
+        """End the second process if it still runs (the import failed); always reap it."""
+        if self._pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._reap()
+        if self._thread is not None:
+            self._thread.join()
+        self._messages.close()
+
+    def _reap(self) -> None:
+        if self._pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+
+
+def refused_for_rows(limit: int) -> FileProblem:
+    return FileProblem(
+        "too_many_rows",
+        lambda: (
+            _("The file has more than %(count)d rows: split it into smaller files.")
+            % {"count": limit}
+        ),
+    )
