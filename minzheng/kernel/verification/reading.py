@@ -132,7 +132,8 @@ def inspect(file: IO[bytes]) -> FileFacts:
             if b"\r" in block:
                 returns += block.count(b"\r") - block.count(b"\r\n")
                 returns += block.endswith(b"\r")  # a CR ending a block counts as lone
-            newlines.append(block.count(b"\n"))
+            # numpy counts bytes several times faster than bytes.count
+            newlines.append(int(np.count_nonzero(np.frombuffer(block, np.uint8) == _NEWLINE)))
             if utf8 and not decided and not block.isascii():
                 try:
                     decoder.decode(block)
@@ -429,7 +430,8 @@ class SourceFile:
                 if block is None:
                     return
             offset, raw = block
-            if b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+            # A plain file (inspect) has neither: nothing to look for.
+            if not self.facts.plain and (b'"' in raw or raw.count(b"\r") != raw.count(b"\r\n")):
                 self._csv_from(offset)
                 break
             if not raw.endswith(b"\n"):
