@@ -105,6 +105,7 @@ def seed_asset_records(*, on: dt.date, seed: int = 1) -> int:
         SourceBatch,
         SourceRecord,
     )
+    from minzheng.kernel.verification.writing import ensure_batch_partition
 
     sources = {s.code: s for s in DataSource.objects.filter(code__in=ASSET_SOURCES)}
     if SourceRecord.objects.filter(source__in=sources.values()).exists():
@@ -123,6 +124,7 @@ def seed_asset_records(*, on: dt.date, seed: int = 1) -> int:
                 checksum=hashlib.sha256(f"bench:{seed}:{code}".encode()).hexdigest(),
                 status=BatchStatus.IMPORTED,
             ).pk
+            ensure_batch_partition(batches[code])
         table = SourceRecord._meta.db_table
         columns = (
             f"INSERT INTO {table} (batch_id, source_id, person_id, id_number_digest,"

@@ -86,6 +86,18 @@ def batch_partition(batch_id: int) -> str:
     return f"{SourceRecord._meta.db_table}_b{int(batch_id)}"
 
 
+def ensure_batch_partition(batch_id: int) -> None:
+    """On PostgreSQL, give a batch its partition (attached, empty) unless it has one, for
+    rows written by plain INSERTs; the bulk writer builds its own (CopyWriter)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {batch_partition(batch_id)} "
+            f"PARTITION OF {SourceRecord._meta.db_table} FOR VALUES IN ({int(batch_id)})"
+        )
+
+
 def delete_batch_records(batch_id: int) -> None:
     """Remove a batch's records: its partition on PostgreSQL, its rows elsewhere."""
     table = SourceRecord._meta.db_table
@@ -524,13 +536,8 @@ class InsertWriter:
         return list(map(cache.__getitem__, digests))
 
     def write(self, rows: ValidRows) -> None:
-        if connection.vendor == "postgresql" and not self._partitioned:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {batch_partition(self.batch_id)} "
-                    f"PARTITION OF {SourceRecord._meta.db_table} "
-                    f"FOR VALUES IN ({int(self.batch_id)})"
-                )
+        if not self._partitioned:
+            ensure_batch_partition(self.batch_id)
             self._partitioned = True
 
         def empty(values: list[str | None]) -> list[str]:
