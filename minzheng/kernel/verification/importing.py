@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import IO
@@ -69,8 +70,11 @@ def _pieces(
 ) -> list[Split]:
     """The pieces of the file after the first, when a second process shares the reading
     (see splitting): only a large plain CSV file, on PostgreSQL, written into a new
-    partition. Empty otherwise."""
+    partition, by a process running one thread (a Celery worker, a command, a synchronous
+    web worker). Empty otherwise."""
     if connection.vendor != "postgresql" or write == "none" or not hasattr(os, "fork"):
+        return []
+    if threading.active_count() > 1:  # forking copies no other thread, nor what it holds
         return []
     if splitting.processes() < 2 or facts.size < splitting.min_bytes():
         return []

@@ -52,6 +52,7 @@ MIN_BYTES = 16 * 2**20  # smaller files are read by one process
 # importing process): the parts of a file that cost more (new persons to look up, say) are
 # shared between them.
 PIECES = 8
+SILENCE_SECONDS = 600  # the second process is given up when it sends nothing for this long
 
 Fingerprints = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -214,6 +215,9 @@ class SecondPart:
         pending = None
         try:
             while True:
+                if not self._messages.poll(SILENCE_SECONDS):
+                    outcome.failure = "the second process sent nothing for too long"
+                    return
                 try:
                     message = self._messages.recv()
                 except EOFError:
