@@ -11,7 +11,9 @@ import datetime as dt
 import itertools
 import os
 import threading
+from collections import deque
 from concurrent.futures import Future
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -97,6 +99,30 @@ def run(
     every valid row) or "none". Lines in `skip_lines` (the bad rows a first pass found,
     duplicates included) are left out before validation."""
     later = _pieces(source=source, file=file, facts=facts, batch_id=batch_id, write=write)
+    with splitting.without_gc() if later else nullcontext():
+        return _run(
+            source=source,
+            file=file,
+            facts=facts,
+            batch_id=batch_id,
+            today=today,
+            write=write,
+            skip_lines=skip_lines,
+            later=later,
+        )
+
+
+def _run(
+    *,
+    source: DataSource,
+    file: IO[bytes],
+    facts: FileFacts,
+    batch_id: int,
+    today: dt.date,
+    write: str,
+    skip_lines: set[int] | None,
+    later: list[Split],
+) -> Outcome:
     reader = SourceFile(file, facts, stop=later[0].offset if later else None)
     part: splitting.SecondPart | None = None
     try:
@@ -109,12 +135,14 @@ def run(
             today=today,
         )
         limit_errors, limit_rows = max_errors(), max_rows()
-        if later:  # forked before the writer starts its thread
+        claim = splitting.Claim() if later else None
+        if claim is not None:  # forked before the writer starts its thread
             part = splitting.SecondPart(
                 splitting.PartJob(
                     file=file,
                     facts=facts,
-                    pieces=later[0::2],
+                    pieces=later,
+                    claim=claim,
                     header=reader.header,
                     source=source,
                     positions=positions,
@@ -130,7 +158,7 @@ def run(
         # process looks its persons up on a connection of its own, as the other one does.
         lookups = splitting.lookup_connection() if part is not None else None
         encoder = RowEncoder(lookups) if lookups is not None else None
-        copying: Future[None] | None = None
+        copying: deque[Future[None]] = deque()
         outcome = Outcome()
         try:
             if part is not None:
@@ -139,10 +167,10 @@ def run(
                     lambda: write == "valid" or not outcome.invalid,
                 )
             keys = [c["key"] for c in source.columns]
-            mine = itertools.chain(
-                reader.chunks(keys),
-                splitting.chunks_of(file, facts, later[1::2], reader.header, source),
-            )
+            mine = reader.chunks(keys)
+            if claim is not None:
+                more = splitting.chunks_of(file, facts, later, claim, reader.header, source)
+                mine = itertools.chain(mine, more)
             for chunk in mine:
                 if skip_lines:
                     kept = [i for i, line in enumerate(chunk.lines) if line not in skip_lines]
@@ -163,14 +191,14 @@ def run(
                     if encoder is not None and isinstance(writer, CopyWriter):
                         if len(result.valid):
                             encoded = encoder.encode(result.valid, encoder.fields(result.valid))
-                            if copying is not None:
-                                copying.result()
-                            copying = writer.write_encoded(encoded)
+                            if len(copying) >= splitting.QUEUED_STREAMS:
+                                copying.popleft().result()
+                            copying.append(writer.write_encoded(encoded))
                     else:
                         writer.write(result.valid)
                     outcome.written += len(result.valid)
-            if copying is not None:
-                copying.result()
+            while copying:
+                copying.popleft().result()
             if part is not None:
                 _merge(outcome, validator, part.result(), limit_errors)
                 if outcome.rows > limit_rows:

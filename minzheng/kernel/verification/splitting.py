@@ -3,8 +3,8 @@
 Reading, validating and encoding rows is Python work, which one process does on one core at
 a time; the database needs the other core for the COPY. A large plain CSV file on PostgreSQL
 is therefore cut into pieces at line boundaries (reading.pieces): the importing process
-reads every other piece as usual while a forked process reads the others, validates them
-with a validator of its own and encodes their valid rows as binary COPY streams, looking the
+and a forked process each take the next piece not yet taken; the forked one validates its
+pieces with a validator of its own and encodes their valid rows as binary COPY streams, looking the
 persons up on a connection of its own (the register as committed: an import never changes
 it). It sends each chunk's counts, row errors and stream to the importing process, which
 copies the streams in on its own connection, in its transaction, and merges the counts,
@@ -20,11 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
+import gc
+import multiprocessing
 import os
 import signal
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Pipe
 from typing import IO, Any
@@ -48,11 +54,13 @@ from minzheng.kernel.verification.validation import RowError, RowValidator, rend
 from minzheng.kernel.verification.writing import CopyWriter, RowEncoder
 
 MIN_BYTES = 16 * 2**20  # smaller files are read by one process
-# The file is cut into this many pieces, read in turn by the two processes (the first by the
-# importing process): the parts of a file that cost more (new persons to look up, say) are
-# shared between them.
-PIECES = 8
-SILENCE_SECONDS = 600  # the second process is given up when it sends nothing for this long
+# The file is cut into this many pieces (the first, with the header, read by the importing
+# process; each of the others by whichever process is free first).
+PIECES = 32
+SILENCE_SECONDS = 600
+# Streams of one process queued for the COPY at a time (a few MB each): enough that the
+# import's connection always has the next one ready.
+QUEUED_STREAMS = 3  # the second process is given up when it sends nothing for this long
 
 Fingerprints = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -96,7 +104,8 @@ class PartJob:
 
     file: IO[bytes]
     facts: FileFacts
-    pieces: list[Split]  # the pieces of the file this process reads
+    pieces: list[Split]  # the pieces after the first, taken in turn by both processes
+    claim: Claim
     header: list[str]
     source: DataSource
     positions: dict[str, int]
@@ -109,6 +118,7 @@ class PartJob:
 
 def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]) -> None:
     """The second process: validate (and encode) the part, sending a message per chunk."""
+    gc.disable()  # see without_gc
     source = job.source
     validator = RowValidator(
         columns=source.columns,
@@ -121,7 +131,7 @@ def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]
     encoder = RowEncoder(raw)
     room, rows = job.room, 0
     try:
-        for chunk in chunks_of(job.file, job.facts, job.pieces, job.header, source):
+        for chunk in chunks_of(job.file, job.facts, job.pieces, job.claim, job.header, source):
             skipped = 0
             if job.skip_lines:
                 kept = [i for i, line in enumerate(chunk.lines) if line not in job.skip_lines]
@@ -152,17 +162,71 @@ def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]
             raw.close()
 
 
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is read by two processes.
+
+    An import allocates millions of small containers, and the collector's full passes walk
+    every object of the process again and again (a few tenths of a second per million rows)
+    to find cycles the import does not make. Only a single-threaded process splits a file
+    (see importing), so no other thread runs meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Claim:
+    """The next piece of the file to read, shared by the two processes (a counter in shared
+    memory, made before the fork): whichever process is free takes the next piece, so the
+    costlier parts of a file (new persons to hash and look up tend to cluster) are shared."""
+
+    def __init__(self) -> None:
+        self._next = multiprocessing.get_context("fork").Value("q", 0)
+
+    def __call__(self) -> int:
+        with self._next.get_lock():
+            index = int(self._next.value)
+            self._next.value = index + 1
+        return index
+
+
 def chunks_of(
-    file: IO[bytes], facts: FileFacts, pieces: list[Split], header: list[str], source: DataSource
+    file: IO[bytes],
+    facts: FileFacts,
+    pieces: list[Split],
+    claim: Claim,
+    header: list[str],
+    source: DataSource,
 ) -> Iterator[Chunk]:
-    """The chunks of rows of some pieces of a file, piece after piece."""
+    """The chunks of rows of the pieces this process claims, piece after piece."""
     keys = [c["key"] for c in source.columns]
-    for piece in pieces:
-        reader = SourceFile(file, facts, part=(piece, header))
+    while (index := claim()) < len(pieces):
+        reader = SourceFile(file, facts, part=(pieces[index], header))
         try:
             yield from reader.chunks(keys)
         finally:
             reader.close()
+
+
+PIPE_BYTES = 16 * 2**20  # a few chunks' streams: the second process rarely waits to send
+
+
+def _widen(pipe: Any) -> None:
+    """Make the pipe's buffer hold several chunks' streams (Linux; as far as allowed)."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is None:
+        return
+    for size in (PIPE_BYTES, 2**20):
+        try:
+            fcntl.fcntl(pipe.fileno(), setsize, size)
+            return
+        except OSError:
+            continue
 
 
 def lookup_connection() -> Any:
@@ -181,6 +245,7 @@ class SecondPart:
         params.pop("cursor_factory", None)
         params["autocommit"] = True
         receiving, sending = Pipe(duplex=False)
+        _widen(sending)
         self._pid = os.fork()
         if self._pid == 0:  # the second process
             status = 0
@@ -212,7 +277,7 @@ class SecondPart:
 
     def _receive(self, writer: CopyWriter | None, may_write: Callable[[], bool]) -> None:
         outcome = self._outcome
-        pending = None
+        pending: deque[Future[None]] = deque()
         try:
             while True:
                 if not self._messages.poll(SILENCE_SECONDS):
@@ -232,9 +297,9 @@ class SecondPart:
                     outcome.errors.extend(errors)
                     outcome.errors_left_out = outcome.errors_left_out or left_out
                     if writer is not None and encoded is not None and may_write():
-                        if pending is not None:
-                            pending.result()  # one stream queued at a time
-                        pending = writer.write_encoded(encoded)
+                        if len(pending) >= QUEUED_STREAMS:
+                            pending.popleft().result()
+                        pending.append(writer.write_encoded(encoded))
                         outcome.written += valid
                 elif kind == "done":
                     outcome.fingerprints = message[1]
@@ -248,11 +313,11 @@ class SecondPart:
         except BaseException:
             outcome.failure = traceback.format_exc()
         finally:
-            if pending is not None:
-                try:
-                    pending.result()
-                except BaseException:
-                    outcome.failure = outcome.failure or traceback.format_exc()
+            try:
+                while pending:
+                    pending.popleft().result()
+            except BaseException:
+                outcome.failure = outcome.failure or traceback.format_exc()
 
     def result(self) -> PartOutcome:
         """Wait for the second process; raise its file problem or its failure."""
