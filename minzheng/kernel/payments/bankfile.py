@@ -18,9 +18,10 @@ import hashlib
 import io
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import IO, TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from minzheng.common import crypto
 from minzheng.kernel.payments.models import ACCOUNT_NUMBER_PURPOSE, LineKind, PaymentLine
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("csv", "xlsx")
 HEADER = ["序号", "户名", "账号", "开户行行号", "开户行", "金额", "用途", "业务参考号"]
-CHUNK = 20_000
+CHUNK = 5_000  # lines per page: small enough that reading the next overlaps decrypting this one
 
 
 class HashingWriter:
@@ -55,19 +56,38 @@ def purpose_text(kind: str, for_month: Any, label: str) -> str:
     return base
 
 
-def _chunk_sql() -> str:
+def _lines_sql() -> str:
     amount = "amount::text" if connection.vendor == "postgresql" else "printf('%%.2f', amount)"
     return (
         "SELECT id, holder_name, account_number_ciphertext, bank_code, bank_name,"  # noqa: S608
         f" {amount}, kind, for_month FROM {PaymentLine._meta.db_table}"
-        " WHERE batch_id = %s AND id > %s ORDER BY id LIMIT %s"
+        " WHERE batch_id = %s ORDER BY id"
     )
 
 
-def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
-    """The file's rows in chunks of CHUNK lines (keyset pages), full account numbers decrypted.
+def _pages(cursor: Any, prefetch: ThreadPoolExecutor | None) -> Iterator[list[tuple[Any, ...]]]:
+    """The cursor's rows in pages of CHUNK; with ``prefetch``, the next page is read while the
+    caller works on this one (the database works on the other core meanwhile)."""
 
-    Plain cursor rows, not model instances: the loop decrypts and formats, nothing else.
+    def page() -> list[tuple[Any, ...]]:
+        return list(cursor.fetchmany(CHUNK))
+
+    chunk = page()
+    while chunk:
+        more = len(chunk) == CHUNK  # a shorter page is the last one
+        following = prefetch.submit(page) if more and prefetch else None
+        yield chunk
+        chunk = following.result() if following is not None else (page() if more else [])
+
+
+def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
+    """The file's rows in pages of CHUNK lines, in line order, full account numbers decrypted.
+
+    Plain cursor rows, not model instances: the loop decrypts and formats, nothing else. One
+    query per batch, read in pages: on PostgreSQL a server-side cursor, whose plan favours
+    the first rows (the batch's index, in order). A paged ``LIMIT`` query chose instead, with
+    the new batch not yet in the statistics, a bitmap scan and a sort of every remaining line
+    of the batch (spilled to disk) for each page.
     """
     decrypt = crypto.decryptor(purpose=ACCOUNT_NUMBER_PURPOSE)
     label = batch.programme_label
@@ -78,55 +98,46 @@ def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
         text = purposes[(kind, for_month)] = purpose_text(kind, month, label)
         return text
 
-    sql = _chunk_sql()
+    def formatted(chunk: list[tuple[Any, ...]], before: int) -> list[tuple[Any, ...]]:
+        return [
+            (
+                before + i,
+                holder,
+                decrypt(cipher),
+                bank_code,
+                bank_name,
+                amount,
+                purposes.get((kind, for_month)) or purpose(kind, for_month),
+                pk,
+            )
+            for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
+                enumerate(chunk, start=1)
+            )
+        ]
+
     sequence = 0
-    connection.ensure_connection()
-    # PostgreSQL: a binary-format cursor hands over the ciphertext as bytes, without hex.
-    opened: Any = connection.cursor()
-    prefetch: ThreadPoolExecutor | None = None
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        opened = psycopg.Cursor(connection.connection)  # server-side binding, binary results
-        # The next page is read while this one is decrypted: the database works on the other
-        # core meanwhile (the connection is used by that thread alone until the file ends).
-        prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bankfile")
-    binary = {"binary": True} if connection.vendor == "postgresql" else {}
-
-    def page(after: int) -> list[tuple[Any, ...]]:
-        cursor.execute(sql, [batch.pk, after, CHUNK], **binary)
-        return list(cursor.fetchall())
-
-    with opened as cursor:
-        try:
-            chunk = page(0)
-            while chunk:
-                last_id = chunk[-1][0]
-                more = len(chunk) == CHUNK  # a shorter page is the last one
-                following = prefetch.submit(page, last_id) if more and prefetch else None
-                yield [
-                    (
-                        sequence + i,
-                        holder,
-                        decrypt(cipher),
-                        bank_code,
-                        bank_name,
-                        amount,
-                        purposes.get((kind, for_month)) or purpose(kind, for_month),
-                        pk,
-                    )
-                    for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
-                        enumerate(chunk, start=1)
-                    )
-                ]
-                sequence += len(chunk)
-                if following is not None:
-                    chunk = following.result()
-                else:
-                    chunk = page(last_id) if more else []
-        finally:
-            if prefetch is not None:  # waits for a page still being read
-                prefetch.shutdown(wait=True)
+    # A server-side cursor lives in a transaction. The export service already holds one (and
+    # then none is opened here, so a reader that stops early leaves it usable).
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        connection.ensure_connection()
+        opened: Any
+        prefetch: ThreadPoolExecutor | None = None
+        if connection.vendor == "postgresql":
+            # Binary results hand over the ciphertext as bytes, without hex. The connection
+            # is used by the prefetching thread alone until the file ends.
+            opened = connection.connection.cursor(name=f"bank_file_{batch.pk}", binary=True)
+            prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bankfile")
+        else:
+            opened = connection.cursor()
+        with opened as cursor:
+            try:
+                cursor.execute(_lines_sql(), [batch.pk])
+                for chunk in _pages(cursor, prefetch):
+                    yield formatted(chunk, sequence)
+                    sequence += len(chunk)
+            finally:
+                if prefetch is not None:  # waits for a page still being read
+                    prefetch.shutdown(wait=True)
 
 
 def write(batch: PaymentBatch, out: Any, *, file_format: str = "csv") -> int:

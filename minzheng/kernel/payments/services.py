@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 ACCOUNT_NUMBER_RE = re.compile(r"^\d{8,30}$")
 BANK_CODE_RE = re.compile(r"^\d{12}$")
+CENT = Decimal("0.01")
 
 
 def _require(actor: User | None, perm: Perm, region: Region, message: str) -> None:
@@ -327,7 +328,8 @@ def payment_batch_generate(
     keys = entitlements.beneficiary_ids
     if entitlements.for_months is not None:
         keys = keys * 10_000 + entitlements.for_months
-    if len(np.unique(keys)) != len(keys):
+    ordered = np.sort(keys)  # a neighbour check: several times cheaper than np.unique
+    if (ordered[1:] == ordered[:-1]).any():
         raise ValidationFailed(
             _("A beneficiary appears more than once for the same month."), field="entitlements"
         )
@@ -357,13 +359,16 @@ def payment_batch_generate(
         else:
             final = batch
             if result.inserted_fen is not None:
-                # The batch row is locked (_open_batch), so adding to its totals is exact.
+                # The batch row is locked (_open_batch), so adding to its totals is exact, and
+                # the instance's totals are the row's: no need to read them back.
+                added = Decimal(result.inserted_fen) / 100
                 PaymentBatch.objects.filter(pk=batch.pk).update(
                     line_count=F("line_count") + result.inserted,
-                    total_amount=F("total_amount") + Decimal(result.inserted_fen) / 100,
+                    total_amount=F("total_amount") + added,
                     updated_at=timezone.now(),
                 )
-                batch.refresh_from_db(fields=["line_count", "total_amount"])
+                batch.line_count += result.inserted
+                batch.total_amount = (Decimal(batch.total_amount) + added).quantize(CENT)
             else:
                 _recount(batch)
             if created:

@@ -160,3 +160,18 @@ def test_the_file_is_the_same_whatever_the_page_size(world, monkeypatch, chunk):
     assert [row[0] for row in flat] == [1, 2, 3]
     assert [row[7] for row in flat] == [line.pk for line in lines]
     assert [row[2] for row in flat] == [account_number(n) for n in (100, 101, 102)]
+
+
+def test_a_reader_that_stops_early_leaves_the_transaction_usable(world, monkeypatch):
+    """The export service's transaction holds the cursor (server-side on PostgreSQL); a
+    reader that stops after the first page closes it and may go on with its transaction."""
+    from minzheng.kernel.payments import bankfile
+
+    _setup, batch = _approved(world)
+    monkeypatch.setattr(bankfile, "CHUNK", 1)
+    pages = bankfile.rows(batch)
+    first = next(pages)
+    pages.close()
+    assert [row[2] for row in first] == [account_number(100)]
+    assert PaymentLine.objects.filter(batch=batch).count() == 3
+    assert len(_csv(world, batch).splitlines()) == 4  # the header and three lines

@@ -43,6 +43,8 @@ def test_generation_writes_one_line_per_beneficiary_with_a_snapshot(world):
         3,
         Decimal("1870.50"),
     )
+    stored = PaymentBatch.objects.get(pk=batch.pk)  # the instance's totals are the row's
+    assert (stored.line_count, stored.total_amount) == (3, batch.total_amount)
     line = PaymentLine.objects.get(batch=batch, beneficiary_id=9002)
     account = setup.accounts[1]
     assert line.amount == Decimal("650.50")
@@ -94,6 +96,9 @@ def test_invalid_rows_are_rejected_not_paid(world):
     result = _generate(world, rows)
     assert (result.inserted, result.rejected) == (1, 3)
     assert list(PaymentLine.objects.values_list("beneficiary_id", flat=True)) == [9004]
+    assert (result.batch.line_count, result.batch.total_amount) == (1, Decimal("300.00"))
+    stored = PaymentBatch.objects.get(pk=result.batch.pk)
+    assert (stored.line_count, stored.total_amount) == (1, Decimal("300.00"))
 
 
 def test_a_beneficiary_twice_in_the_input_is_refused(world):
