@@ -31,7 +31,10 @@ def _area(rows: int = 2) -> forms.Textarea:
 class MonthField(forms.DateField):
     """A month entered as YYYY-MM (HTML month input); the first day of the month."""
 
-    widget = forms.DateInput(attrs={"type": "month", "class": "form-control form-control-sm"})
+    # A month input takes only YYYY-MM: without the format, zh-hans would render 2026/11/01.
+    widget = forms.DateInput(
+        format="%Y-%m", attrs={"type": "month", "class": "form-control form-control-sm"}
+    )
     input_formats = ["%Y-%m", "%Y-%m-%d"]
 
     def to_python(self, value: Any) -> dt.date | None:
