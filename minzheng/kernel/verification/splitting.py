@@ -141,7 +141,7 @@ def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]
             room = max(room - len(result.errors), 0)
             rows += len(chunk) + skipped
             if rows > job.limit_rows:
-                return  # the importing process counts the rows and refuses the file
+                raise refused_for_rows(job.limit_rows)
             encoded = None
             if job.encode and len(result.valid):
                 encoded = encoder.encode(result.valid, encoder.fields(result.valid))

@@ -175,10 +175,11 @@ def test_a_failing_second_process_fails_the_import_and_writes_nothing(
     assert tables() == before  # the partition the import had begun went with the rollback
 
 
-def test_the_row_limit_counts_both_processes(world, id_of, settings, spy):
+@pytest.mark.parametrize("room", [-10, -1100], ids=["over both parts", "over either part"])
+def test_the_row_limit_counts_both_processes(world, id_of, settings, spy, room):
     rows = _rows(world, id_of, broken=False)
-    settings.VERIFICATION_MAX_ROWS = len(rows) - 10  # more than either part, less than all
-    batch = _import(settings, csv_bytes(rows), "long.csv", 2, spy)
+    settings.VERIFICATION_MAX_ROWS = len(rows) + room
+    batch = _import(settings, csv_bytes(rows), f"long{room}.csv", 2, spy)
     assert batch.status == BatchStatus.FAILED
-    assert str(len(rows) - 10) in batch.problem["en"]
+    assert str(len(rows) + room) in batch.problem["en"]
     assert not SourceRecord.objects.exists()
