@@ -62,6 +62,12 @@ class Outcome:
     errors_truncated: bool = False
 
 
+def single_threaded() -> bool:
+    """Whether this process runs one thread: a fork copies no other thread, nor any lock
+    another thread holds, so only then may an import fork a second process."""
+    return threading.active_count() == 1
+
+
 def _pieces(
     *,
     source: DataSource,
@@ -76,7 +82,7 @@ def _pieces(
     web worker). Empty otherwise."""
     if connection.vendor != "postgresql" or write == "none" or not hasattr(os, "fork"):
         return []
-    if threading.active_count() > 1:  # forking copies no other thread, nor what it holds
+    if not single_threaded():
         return []
     if splitting.processes() < 2 or facts.size < splitting.min_bytes():
         return []

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from minzheng.kernel.verification import splitting
+from minzheng.kernel.verification import importing, splitting
 from minzheng.kernel.verification.models import BatchStatus, SourceBatch, SourceRecord
 from minzheng.kernel.verification.services import source_batch_accept, source_batch_import
 from minzheng.kernel.verification.tests.conftest import (
@@ -88,7 +88,13 @@ def _records(batch: SourceBatch) -> Counter:
 
 @pytest.fixture
 def spy(monkeypatch) -> list[int]:
-    """A list that grows by one each time a second process starts."""
+    """A list that grows by one each time a second process starts.
+
+    The suite's process may hold other threads (a live server of the browser tests, say),
+    which would keep imports from forking; these tests look at the split itself, so they
+    count this process as single-threaded (the rule is tested below).
+    """
+    monkeypatch.setattr(importing, "single_threaded", lambda: True)
     started: list[int] = []
     original = splitting.SecondPart.__init__
 
@@ -183,3 +189,34 @@ def test_the_row_limit_counts_both_processes(world, id_of, settings, spy, room):
     assert batch.status == BatchStatus.FAILED
     assert str(len(rows) + room) in batch.problem["en"]
     assert not SourceRecord.objects.exists()
+
+
+def test_a_process_with_another_thread_reads_the_file_alone(world, id_of, settings, monkeypatch):
+    import threading
+
+    started: list[int] = []
+    original = splitting.SecondPart.__init__
+
+    def counting(self, job):
+        started.append(1)
+        original(self, job)
+
+    monkeypatch.setattr(splitting.SecondPart, "__init__", counting)
+    settings.VERIFICATION_IMPORT_PROCESSES = 2
+    settings.VERIFICATION_SPLIT_MIN_BYTES = 0
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        batch = source_batch_import(
+            actor=None,
+            source=_source(),
+            file=upload(csv_bytes(_rows(world, id_of, broken=False)), "threads.csv"),
+            file_name="threads.csv",
+            today=TODAY,
+        )
+    finally:
+        stop.set()
+        other.join()
+    assert started == []  # never forked while another thread ran
+    assert batch.status == BatchStatus.IMPORTED and batch.imported_count == batch.row_count
