@@ -25,7 +25,7 @@ from bench.seeding import peak_rss_mb
 from minzheng.common import crypto
 from minzheng.kernel.people.id_numbers import make_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Person
-from minzheng.kernel.verification import splitting
+from minzheng.kernel.verification import importing, splitting
 from minzheng.kernel.verification.models import DataSource, SourceBatch, SourceRecord
 from minzheng.kernel.verification.services import source_batch_import
 from minzheng.kernel.verification.writing import delete_batch_records
@@ -51,6 +51,7 @@ class ImportFigures:
     rss_peak_mb: float
     status: str
     hooks_seconds: float = 0.0
+    processes: int = 1
 
 
 def _register_ids(count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -119,6 +120,7 @@ def run(*, rows: int, seed: int) -> ImportFigures:
             f"written in {time.perf_counter() - started:.1f} s, not timed) =="
         )
         vacuum_if_needed([SourceRecord._meta.db_table, SourceBatch._meta.db_table])
+        processes = _processes_for(os.path.getsize(path))
         before = peak_rss_mb()
         with open(path, "rb") as file, transaction.atomic():
             # The after-import hooks (re-checks of enrolled households) run when this outer
@@ -139,6 +141,7 @@ def run(*, rows: int, seed: int) -> ImportFigures:
             rss_peak_mb=peak_rss_mb(),
             status=batch.status,
             hooks_seconds=hooks_seconds,
+            processes=processes,
         )
         _remove(batch)
         return figures
@@ -156,7 +159,15 @@ def _remove(batch: SourceBatch) -> None:
 
 def _processes(figures: ImportFigures) -> int:
     """How many processes read the file (see minzheng.kernel.verification.splitting)."""
-    if connection.vendor != "postgresql" or figures.file_mb * 2**20 < splitting.min_bytes():
+    return figures.processes
+
+
+def _processes_for(size_bytes: int) -> int:
+    """The processes the import will use for a plain CSV file of this size (the rule of
+    importing._pieces: PostgreSQL, large enough, this process single-threaded)."""
+    if connection.vendor != "postgresql" or size_bytes < splitting.min_bytes():
+        return 1
+    if not importing.single_threaded():
         return 1
     return min(splitting.processes(), 2)
 
