@@ -88,7 +88,7 @@ def _pieces(
         return []
     if partition_exists(batch_id):  # a second write goes through the parent: one process
         return []
-    return pieces(file, facts, splitting.PIECES)
+    return pieces(file, facts, splitting.piece_count(facts.size))
 
 
 def run(

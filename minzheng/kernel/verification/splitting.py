@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from minzheng.kernel.verification.models import DataSource
 from minzheng.kernel.verification.reading import (
+    READ_BLOCK,
     Chunk,
     FileFacts,
     FileProblem,
@@ -51,12 +52,21 @@ from minzheng.kernel.verification.reading import (
     Split,
 )
 from minzheng.kernel.verification.validation import RowError, RowValidator, render
-from minzheng.kernel.verification.writing import CopyWriter, RowEncoder
+from minzheng.kernel.verification.writing import CopyWriter, Encoded, RowEncoder
 
 MIN_BYTES = 16 * 2**20  # smaller files are read by one process
-# The file is cut into this many pieces (the first, with the header, read by the importing
+# The file is cut into pieces of at most about one read block (so each piece is one chunk
+# of rows), and at least this many (the first, with the header, read by the importing
 # process; each of the others by whichever process is free first).
-PIECES = 32
+MIN_PIECES = 16
+
+
+def piece_count(size: int) -> int:
+    """How many pieces a file of `size` bytes is cut into."""
+    per_piece = READ_BLOCK - READ_BLOCK // 16  # room for the line a cut moves to
+    return max(MIN_PIECES, -(-size // per_piece))
+
+
 SILENCE_SECONDS = 600
 # Streams of one process queued for the COPY at a time (a few MB each): enough that the
 # import's connection always has the next one ready.
@@ -116,7 +126,12 @@ class PartJob:
     limit_rows: int
 
 
-def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]) -> None:
+def _part_main(
+    job: PartJob,
+    send: Callable[[Any], None],
+    lookup: dict[str, Any],
+    send_bytes: Callable[[bytes], None],
+) -> None:
     """The second process: validate (and encode) the part, sending a message per chunk."""
     gc.disable()  # see without_gc
     source = job.source
@@ -145,6 +160,7 @@ def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]
             encoded = None
             if job.encode and len(result.valid):
                 encoded = encoder.encode(result.valid, encoder.fields(result.valid))
+            # The stream (megabytes) goes as raw bytes after the message, not pickled in it.
             send(
                 (
                     "chunk",
@@ -153,9 +169,11 @@ def _part_main(job: PartJob, send: Callable[[Any], None], lookup: dict[str, Any]
                     len(result.valid),
                     result.errors,
                     result.errors_left_out,
-                    encoded,
+                    None if encoded is None else (encoded.columns, encoded.linked),
                 )
             )
+            if encoded is not None:
+                send_bytes(encoded.payload)
         send(("done", validator.fingerprints))
     finally:
         if raw is not None:
@@ -252,7 +270,7 @@ class SecondPart:
             try:
                 receiving.close()
                 try:
-                    _part_main(job, sending.send, params)
+                    _part_main(job, sending.send, params, sending.send_bytes)
                 except FileProblem as problem:
                     sending.send(("problem", problem.code, render(problem.render)))
                 except BaseException:
@@ -290,7 +308,11 @@ class SecondPart:
                     return
                 kind = message[0]
                 if kind == "chunk":
-                    _, rows, invalid, valid, errors, left_out, encoded = message
+                    _, rows, invalid, valid, errors, left_out, stream = message
+                    encoded = None
+                    if stream is not None:
+                        columns, linked = stream
+                        encoded = Encoded(columns, self._messages.recv_bytes(), linked)
                     outcome.rows += rows
                     outcome.invalid += invalid
                     outcome.valid += valid

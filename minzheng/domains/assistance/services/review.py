@@ -261,17 +261,23 @@ def reviews_trigger_for_batch(*, batch: SourceBatch, today: dt.date | None = Non
     trigger = TRIGGERS.get(batch.source.kind)
     if trigger is None:
         return 0
+    # One query, all in the database: the current members of enrolled households who appear
+    # in the batch. Only those come back (a million-row file names far more persons than
+    # are enrolled), instead of every person's household sent back as a list of ids.
     persons = SourceRecord.objects.filter(batch=batch, person__isnull=False).values("person_id")
+    current = Enrolment.objects.filter(state__in=CURRENT)
     person_households = list(
-        Membership.objects.filter(person_id__in=persons, end_date__isnull=True).values_list(
-            "person_id", "household_id"
-        )
+        Membership.objects.filter(
+            end_date__isnull=True,
+            household_id__in=current.values("household_id"),
+            person_id__in=persons,
+        ).values_list("person_id", "household_id")
     )
     enrolments = {
         row[1]: row
-        for row in Enrolment.objects.filter(
-            household_id__in={h for _, h in person_households}, state__in=CURRENT
-        ).values_list("id", "household_id", "region_id", "county", "covered_count")
+        for row in current.filter(household_id__in={h for _, h in person_households}).values_list(
+            "id", "household_id", "region_id", "county", "covered_count"
+        )
     }
     enrolled = {p: h for p, h in person_households if h in enrolments}
     if not enrolled:

@@ -160,7 +160,7 @@ def test_bad_rows_in_both_halves_and_a_duplicate_across_them_are_found_alike(
 def test_a_failing_second_process_fails_the_import_and_writes_nothing(
     world, id_of, settings, spy, monkeypatch
 ):
-    def broken(job, send, lookup):
+    def broken(job, send, lookup, send_bytes):
         raise ValueError("the disk went away")
 
     def tables() -> int:
