@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.widgets import IsoDateInput
 from minzheng.domains.assistance.models.casework import ApplicationState, Programme
 
 
@@ -74,7 +75,7 @@ class ReturnForm(ReasonForm):
 class InvestigateForm(NoteForm):
     visited_on = forms.DateField(
         label=_("Visited on"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
     )
     findings = forms.CharField(label=_("Findings"), widget=_area(3))
     second_signer = forms.CharField(

@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.widgets import IsoDateInput
 from minzheng.domains.assistance.models.casework import AssistanceApplication
 from minzheng.domains.assistance.models.discovery import DiscoveryStatus, VisitFinding
 from minzheng.kernel.regions.models import Region
@@ -91,7 +92,7 @@ class ResolveForm(forms.Form):
 class VisitRecordForm(forms.Form):
     visited_on = forms.DateField(
         label=_("Date of the visit"),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
     )
     findings = forms.MultipleChoiceField(
         label=_("Findings"),

@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.widgets import IsoDateInput
+
 
 def first_of_next_month(today: dt.date | None = None) -> dt.date:
     today = today or timezone.localdate()
@@ -23,7 +25,7 @@ class ProposeForm(forms.Form):
 
     start = forms.DateField(
         label=_("Effective from"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
         help_text=_("The value holds from this date until the next dated value."),
     )
     value = forms.CharField(

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.widgets import IsoMonthInput
 from minzheng.kernel.payments.bankfile import FORMATS
 from minzheng.kernel.payments.models import BatchState
 from minzheng.kernel.payments.services import ReturnedPayment
@@ -31,10 +32,7 @@ def _area(rows: int = 2) -> forms.Textarea:
 class MonthField(forms.DateField):
     """A month entered as YYYY-MM (HTML month input); the first day of the month."""
 
-    # A month input takes only YYYY-MM: without the format, zh-hans would render 2026/11/01.
-    widget = forms.DateInput(
-        format="%Y-%m", attrs={"type": "month", "class": "form-control form-control-sm"}
-    )
+    widget = IsoMonthInput(attrs={"class": "form-control form-control-sm"})
     input_formats = ["%Y-%m", "%Y-%m-%d"]
 
     def to_python(self, value: Any) -> dt.date | None:

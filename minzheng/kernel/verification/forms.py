@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minzheng.common.widgets import IsoDateInput
 from minzheng.kernel.verification.models import DataSource, ReportPurpose
 
 
@@ -41,7 +42,7 @@ class ReportForm(forms.Form):
         label=_("As of"),
         required=False,
         help_text=_("Leave empty for today. Income is counted over the 12 months before."),
-        widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
     )
     note = forms.CharField(
         label=_("Note"),

@@ -15,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from minzheng.common.errors import ApplicationError, NotFound
+from minzheng.common.widgets import IsoDateInput
 from minzheng.kernel.accounts.models import UserKind
 from minzheng.kernel.people.id_numbers import IdNumber, IdNumberError, parse_id_number
 from minzheng.kernel.people.models import (
@@ -152,7 +153,7 @@ GRADE_CHOICES = cast(list, cast(models.Field, Person._meta.get_field("disability
 
 
 def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    return IsoDateInput()
 
 
 def _not_in_future(day: dt.date | None) -> dt.date | None:
