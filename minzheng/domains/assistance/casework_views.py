@@ -375,6 +375,16 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
                 for visit in application.visits.select_related("first_signer", "second_signer")
             ],
             "enrolment": Enrolment.objects.filter(application=application).first(),
+            "authorisations": [
+                {
+                    "member": mask_name(authorisation.person.name),
+                    "at": timezone.localtime(authorisation.consented_at),
+                    "sha256": authorisation.text_sha256,
+                }
+                for authorisation in selectors.application_authorisations(
+                    actor=actor, application=application
+                )
+            ],
             "steps": _available_steps(actor, application),
             "can_view_household": has_perm(actor, Perm.PEOPLE_VIEW, application.household.region),
             "can_view_report": has_perm(

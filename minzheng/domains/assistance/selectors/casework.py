@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minzheng.common.errors import NotFound, PermissionRefused
+from minzheng.domains.assistance.models.authorisation import VerificationAuthorisation
 from minzheng.domains.assistance.models.casework import (
     AssistanceApplication,
     Enrolment,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WorkItem",
+    "application_authorisations",
     "application_get",
     "application_list",
     "application_scope",
@@ -89,6 +91,19 @@ def application_get(*, actor: User, application_id: int) -> AssistanceApplicatio
         raise NotFound(
             _("No such application in your regions."), code="application_not_found"
         ) from None
+
+
+def application_authorisations(
+    *, actor: User, application: AssistanceApplication
+) -> list[VerificationAuthorisation]:
+    """The verification authorisations the applicant signed online for the adult members
+    (授权书), oldest first, with each member (for a masked name)."""
+    application = application_get(actor=actor, application_id=application.pk)
+    return list(
+        VerificationAuthorisation.objects.filter(application=application)
+        .select_related("person")
+        .order_by("id")
+    )
 
 
 def application_timeline(*, actor: User, application: AssistanceApplication) -> list[CaseStep]:

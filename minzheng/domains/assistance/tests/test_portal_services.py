@@ -396,3 +396,31 @@ def test_two_simultaneous_submits_file_one_application(c):
 
     application = AssistanceApplication.objects.get()
     assert outcomes == [application.pk, application.pk]
+
+
+def test_the_staff_case_page_lists_the_authorisations_signed_online(c):
+    from django.test import Client
+    from django.urls import reverse
+
+    from minzheng.common.masking import mask_name
+
+    application = portal.draft_submit(actor=c.resident, draft=ready_draft(c))
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(c.clerk)
+    page = client.get(reverse("assistance:case", args=[application.case_number]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="authorisations"' in html
+    family = c.world.families["xinjia"]
+    for member in (family.head, family.members[1]):
+        assert mask_name(member.name) in html
+        assert member.name not in html  # masked, as everywhere on staff pages
+    signed = VerificationAuthorisation.objects.filter(application=application).first()
+    assert signed.text_sha256[:12] in html
+    # A clerk of another town does not see the case at all.
+    other = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    other.force_login(c.world.other_town_clerk)
+    assert other.get(reverse("assistance:case", args=[application.case_number])).status_code in (
+        403,
+        404,
+    )
