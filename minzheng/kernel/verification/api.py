@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.params.functions import Form as FormParam
+from pydantic import StrictInt
 
 from minzheng.common.api import (
     LINE_PATTERN,
@@ -148,7 +149,8 @@ class ErrorPageParams(Schema):
 
 
 class ReportIn(Schema):
-    household_id: int = Field(..., ge=1, le=MAX_DATABASE_ID)
+    # Strict: JSON true is not household 1, nor "12" household 12.
+    household_id: StrictInt = Field(..., ge=1, le=MAX_DATABASE_ID)
     purpose: ReportPurpose
     note: str = Field("", max_length=200, pattern=r"^$|" + LINE_PATTERN)
     as_of: dt.date | None = Field(None, description="Default: today.")

@@ -79,3 +79,15 @@ def test_batches_are_for_importers_and_reports_are_scoped(world):
     assert client.get(f"/api/v1/verification/reports/{report['id']}", **clerk).status_code == 404
     got = client.get(f"/api/v1/verification/reports/{report['id']}", **_headers(world.city_admin))
     assert got.status_code == 200 and got.json()["record_ids"] == []
+
+
+@pytest.mark.parametrize("household", [True, "1", 1.0], ids=["true", "text", "float"])
+def test_a_report_needs_a_household_id_that_is_a_json_integer(world, household):
+    created = Client().post(
+        "/api/v1/verification/reports",
+        {"household_id": household, "purpose": "dibao"},
+        content_type="application/json",
+        **_headers(world.city_admin),
+    )
+    assert created.status_code == 422
+    assert "household_id" in created.content.decode()
