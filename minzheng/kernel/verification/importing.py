@@ -154,7 +154,6 @@ def _run(
                     positions=positions,
                     today=today,
                     skip_lines=skip_lines,
-                    encode=True,
                     room=limit_errors,
                     limit_rows=limit_rows,
                 )

@@ -121,7 +121,6 @@ class PartJob:
     positions: dict[str, int]
     today: dt.date
     skip_lines: set[int] | None
-    encode: bool
     room: int  # row errors to describe
     limit_rows: int
 
@@ -132,7 +131,7 @@ def _part_main(
     lookup: dict[str, Any],
     send_bytes: Callable[[bytes], None],
 ) -> None:
-    """The second process: validate (and encode) the part, sending a message per chunk."""
+    """The second process: validate and encode its pieces, sending a message per chunk."""
     gc.disable()  # see without_gc
     source = job.source
     validator = RowValidator(
@@ -142,7 +141,7 @@ def _part_main(
         header_width=len(job.header),
         today=job.today,
     )
-    raw = psycopg.connect(**lookup) if job.encode else None
+    raw = psycopg.connect(**lookup)
     encoder = RowEncoder(raw)
     room, rows = job.room, 0
     try:
@@ -158,7 +157,7 @@ def _part_main(
             if rows > job.limit_rows:
                 raise refused_for_rows(job.limit_rows)
             encoded = None
-            if job.encode and len(result.valid):
+            if len(result.valid):
                 encoded = encoder.encode(result.valid, encoder.fields(result.valid))
             # The stream (megabytes) goes as raw bytes after the message, not pickled in it.
             send(
@@ -176,8 +175,7 @@ def _part_main(
                 send_bytes(encoded.payload)
         send(("done", validator.fingerprints))
     finally:
-        if raw is not None:
-            raw.close()
+        raw.close()
 
 
 @contextmanager

@@ -388,10 +388,13 @@ class Encoded:
     linked: int
 
 
-def partition_exists(batch_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [batch_partition(batch_id)])
-        row = cursor.fetchone()
+def partition_exists(batch_id: int, cursor: Any = None) -> bool:
+    """Whether the batch has its partition (on `cursor`, else on a cursor of its own)."""
+    if cursor is None:
+        with connection.cursor() as own:
+            return partition_exists(batch_id, own)
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [batch_partition(batch_id)])
+    row = cursor.fetchone()
     return bool(row and row[0])
 
 
@@ -420,9 +423,7 @@ class CopyWriter:
         if the batch has one already (written before), the rows go through the parent."""
         partition = batch_partition(self._batch)
         with self._raw.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition])
-            exists = cursor.fetchone()
-            if exists and exists[0]:
+            if partition_exists(self._batch, cursor):
                 self._table = self._parent
                 return
             cursor.execute(
