@@ -255,6 +255,10 @@ SMS_BACKEND = os.environ.get(
 ONE_TIME_CODE_TTL_SECONDS = int(os.environ.get("ONE_TIME_CODE_TTL_SECONDS", "300"))
 ONE_TIME_CODE_MAX_ATTEMPTS = int(os.environ.get("ONE_TIME_CODE_MAX_ATTEMPTS", "5"))
 
+# Resident portal (码上办): unsubmitted online-application drafts left unchanged this many
+# days are removed, with their files, by the nightly task assistance.drafts_purge.
+ASSISTANCE_DRAFT_RETENTION_DAYS = int(os.environ.get("ASSISTANCE_DRAFT_RETENTION_DAYS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

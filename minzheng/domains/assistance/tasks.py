@@ -3,7 +3,8 @@
 `BEAT_SCHEDULE` below is the schedule of these tasks, for the Celery beat configuration
 (or an operator's cron): `assistance.reviews_schedule` on the first of every month and
 `assistance.standard_changes_due` daily. Both start a chunked job with one Celery task per
-county (kernel/jobs).
+county (kernel/jobs). `assistance.drafts_purge` runs every night and removes the portal's
+abandoned drafts in bulk (also `manage.py assistance_drafts_purge`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ BEAT_SCHEDULE = {
     "assistance-standard-changes-due": {
         "task": "assistance.standard_changes_due",
         "schedule": crontab(minute=30, hour=0),
+    },
+    # At night, when nobody is filling in a draft.
+    "assistance-drafts-purge": {
+        "task": "assistance.drafts_purge",
+        "schedule": crontab(minute=30, hour=3),
     },
 }
 
@@ -112,3 +118,12 @@ def visits_schedule_month() -> int:
     from minzheng.domains.assistance.services.discovery import VISITS_SCHEDULE_KIND
 
     return _start_job(VISITS_SCHEDULE_KIND)
+
+
+@shared_task(name="assistance.drafts_purge")
+def drafts_purge(older_than_days: int | None = None) -> dict[str, object]:
+    """Nightly: delete the portal drafts never submitted and left unchanged for
+    ASSISTANCE_DRAFT_RETENTION_DAYS (or `older_than_days`), with their files; idempotent."""
+    from minzheng.domains.assistance.services.portal import drafts_purge_abandoned
+
+    return drafts_purge_abandoned(older_than_days=older_than_days).as_dict()

@@ -2,8 +2,9 @@
 
 Steps of an application, each saved as it is left: choose the programme → the household's
 situation → documents → the members' verification authorisation → review and submit.
-The pages only validate forms and call the assistance domain's portal services and
-selectors; a refusal is shown as the service words it.
+The resident who filed an open application may withdraw it from its progress page (a
+confirmation page, then a POST). The pages only validate forms and call the assistance
+domain's portal services and selectors; a refusal is shown as the service words it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,14 +25,18 @@ from minzheng.domains.assistance.selectors.portal import (
     adult_members,
     application_status_url,
     draft_get,
+    draft_removal_date,
+    draft_retention_days,
     portal_programmes,
     required_uploads,
     resident_application_get,
     resident_next_step,
     resident_timeline,
+    withdraw_refusal,
 )
 from minzheng.domains.assistance.services.portal import (
     application_resubmit_online,
+    application_withdraw_online,
     authorisation_text,
     draft_attach,
     draft_authorise,
@@ -46,6 +52,7 @@ from minzheng.web.portal.forms import (
     CircumstancesForm,
     ResubmitForm,
     UploadForm,
+    WithdrawForm,
 )
 from minzheng.web.portal.views import resident_required
 
@@ -71,7 +78,14 @@ def _draft(request: HttpRequest, token: UUID) -> ApplicationDraft:
 
 
 def _draft_context(draft: ApplicationDraft, step: str, **extra: Any) -> dict[str, Any]:
-    return {"draft": draft, "programme": draft.programme, "step": step, **extra}
+    return {
+        "draft": draft,
+        "programme": draft.programme,
+        "step": step,
+        "retention_days": draft_retention_days(),
+        "removal_date": draft_removal_date(draft),
+        **extra,
+    }
 
 
 # --- choosing a programme -------------------------------------------------------------
@@ -324,6 +338,7 @@ def _render_application(
     application: AssistanceApplication,
     form: ResubmitForm | None = None,
     status: int = 200,
+    error: str = "",
 ) -> HttpResponse:
     resident = _resident(request)
     status_url = application_status_url(application)
@@ -340,6 +355,8 @@ def _render_application(
             "status_url": status_url,
             "qr_code": qr_png_data_uri(status_url),
             "form": form,
+            "may_withdraw": withdraw_refusal(actor=resident, application=application) is None,
+            "error": error,
         },
         status=status,
     )
@@ -367,3 +384,60 @@ def application_resubmit(request: HttpRequest, application_id: int) -> HttpRespo
             return redirect("portal:application", application_id=application.pk)
     application.refresh_from_db()
     return _render_application(request, application, form=form, status=400)
+
+
+@resident_required
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+    """Withdraw the application: GET asks to confirm (with an optional reason), POST does it.
+
+    A second POST (a double click, a reload) withdraws nothing more and says so; a refusal
+    (decided already, or filed by another member) is shown on the progress page.
+    """
+    application = _application(request, application_id)
+    progress = redirect("portal:application", application_id=application.pk)
+    if request.method == "POST":
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                application_withdraw_online(
+                    actor=_resident(request),
+                    application=application,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as refusal:
+                if refusal.code == "already_withdrawn":
+                    messages.info(request, refusal.message)
+                    return progress
+                if refusal.field == "reason":
+                    form.add_error("reason", refusal.message)
+                else:
+                    application.refresh_from_db()
+                    return _render_application(
+                        request, application, status=refusal.status, error=refusal.message
+                    )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Your application has been withdrawn. You can apply again at any time "
+                        "if your household needs help."
+                    ),
+                )
+                return progress
+    else:
+        not_now = withdraw_refusal(actor=_resident(request), application=application)
+        if not_now is not None and not_now.code == "already_withdrawn":
+            messages.info(request, not_now.message)
+            return progress
+        if not_now is not None:
+            return _render_application(
+                request, application, status=not_now.status, error=not_now.message
+            )
+        form = WithdrawForm()
+    return render(
+        request,
+        "portal/application_withdraw.html",
+        {"application": application, "form": form},
+        status=200 if not form.errors else 400,
+    )

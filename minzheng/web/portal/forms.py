@@ -203,3 +203,15 @@ class LinkForm(forms.Form):
             attrs={"autocomplete": "off", "spellcheck": "false", "class": "form-control"}
         ),
     )
+
+
+class WithdrawForm(forms.Form):
+    """Confirm withdrawing an application, with an optional reason."""
+
+    reason = forms.CharField(
+        label=_("Why do you withdraw it? (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        help_text=_("For example: the household's income has risen, or you applied by mistake."),
+    )

@@ -30,4 +30,9 @@ urlpatterns = [
         apply_views.application_resubmit,
         name="application_resubmit",
     ),
+    path(
+        "applications/<int:application_id>/withdraw/",
+        apply_views.application_withdraw,
+        name="application_withdraw",
+    ),
 ]

@@ -27,6 +27,8 @@ from minzheng.common.errors import ApplicationError, Conflict
 from minzheng.common.masking import mask_name, mask_phone
 from minzheng.domains.assistance.selectors.portal import (
     draft_list,
+    draft_removal_date,
+    draft_retention_days,
     resident_application_list,
     resident_next_step,
 )
@@ -249,7 +251,11 @@ def _render_home(
             {"application": application, "next_step": resident_next_step(application)}
             for application in (resident_application_list(actor=resident) if person else [])
         ],
-        "drafts": draft_list(household=household) if household else [],
+        "drafts": [
+            {"draft": draft, "removal_date": draft_removal_date(draft)}
+            for draft in (draft_list(household=household) if household else [])
+        ],
+        "retention_days": draft_retention_days(),
         "link_form": link_form or LinkForm(),
         "ask_id_number": link_form is not None and "id_number" in link_form.errors,
     }

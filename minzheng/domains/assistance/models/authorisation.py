@@ -103,6 +103,14 @@ class ApplicationDraft(TimeStampedModel):
                 name="draft_one_open_per_household_programme",
             )
         ]
+        # The nightly clean-up of abandoned drafts reads unsubmitted rows by last change.
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(application__isnull=True),
+                name="draft_unsubmitted_updated",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"draft {self.token} ({self.programme_id}, household {self.household_id})"

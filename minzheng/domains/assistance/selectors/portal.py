@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from uuid import UUID
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
 
-from minzheng.common.errors import NotFound
+from minzheng.common.errors import ApplicationError, Conflict, NotFound, PermissionRefused
 from minzheng.domains.assistance.models.authorisation import ApplicationDraft
 from minzheng.domains.assistance.models.casework import (
     OPEN_STATES,
@@ -44,11 +47,14 @@ __all__ = [
     "AUTHORISATION_DOCUMENT",
     "PORTAL_PROGRAMMES",
     "ResidentStep",
+    "abandoned_drafts",
     "adult_members",
     "application_public_status",
     "application_status_url",
     "draft_get",
     "draft_list",
+    "draft_removal_date",
+    "draft_retention_days",
     "household_open_application",
     "portal_programmes",
     "required_uploads",
@@ -56,6 +62,7 @@ __all__ = [
     "resident_application_list",
     "resident_next_step",
     "resident_timeline",
+    "withdraw_refusal",
 ]
 
 # Programmes a resident may apply for online in this first version of 码上办.
@@ -103,6 +110,24 @@ def draft_list(*, household: Household) -> list[ApplicationDraft]:
         .select_related("programme")
         .order_by("-id")
     )
+
+
+def draft_retention_days() -> int:
+    """Days an unsubmitted draft is kept after its last change (ASSISTANCE_DRAFT_RETENTION_DAYS)."""
+    return int(settings.ASSISTANCE_DRAFT_RETENTION_DAYS)
+
+
+def draft_removal_date(draft: ApplicationDraft) -> dt.date:
+    """The day an unsubmitted draft left as it is would be removed by the nightly clean-up."""
+    return timezone.localdate(draft.updated_at) + dt.timedelta(days=draft_retention_days())
+
+
+def abandoned_drafts(*, changed_before: dt.datetime) -> QuerySet[ApplicationDraft]:
+    """Unsubmitted drafts whose last change is older than `changed_before` (for the clean-up).
+
+    Served by the partial index `draft_unsubmitted_updated` (unsubmitted rows only).
+    """
+    return ApplicationDraft.objects.filter(application__isnull=True, updated_at__lt=changed_before)
 
 
 def draft_get(*, actor: User, token: str | UUID) -> ApplicationDraft:
@@ -165,6 +190,39 @@ def resident_next_step(application: AssistanceApplication) -> str:
         S.WITHDRAWN: _("The application was withdrawn."),
     }
     return str(steps.get(S(application.state), ""))
+
+
+def withdraw_refusal(*, actor: User, application: AssistanceApplication) -> ApplicationError | None:
+    """Why the resident may not withdraw the application now, or None when they may.
+
+    The casework model decides: the `withdraw` transition is open from the open states
+    (submitted, returned, in progress) and, for a resident, only to the one who filed it.
+    Another member of the household sees the application but cannot withdraw it.
+    """
+    if application.state == S.WITHDRAWN:
+        since = application.state_changed_at or timezone.now()
+        return Conflict(
+            _("This application was withdrawn on %(date)s: there is nothing more to do.")
+            % {"date": timezone.localdate(since).isoformat()},
+            code="already_withdrawn",
+        )
+    if not can_proceed(application.withdraw):
+        return Conflict(
+            _(
+                "This application can no longer be withdrawn: it is “%(state)s”. If your "
+                "household's situation has changed, tell the civil-affairs office of your town."
+            )
+            % {"state": application.get_state_display()},
+            code="withdraw_not_allowed",
+        )
+    if getattr(actor, "kind", None) != UserKind.RESIDENT or not has_transition_perm(
+        application.withdraw, actor
+    ):
+        return PermissionRefused(
+            _("Only the member of your household who submitted this application can withdraw it."),
+            code="withdraw_denied",
+        )
+    return None
 
 
 @dataclass(frozen=True)

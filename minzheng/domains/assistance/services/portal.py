@@ -6,16 +6,26 @@ authorisation) and submits it; the draft is filed through `application_submit` (
 online) and its attachments and authorisations move to the application. Submitting a draft
 twice returns the application filed the first time: the draft row is locked and its
 one-to-one link to the application is the idempotency key.
+
+The resident who filed an application may withdraw it online while it is open
+(`application_withdraw_online`). Drafts never submitted and left unchanged for
+ASSISTANCE_DRAFT_RETENTION_DAYS are removed each night with their files and consents
+(`drafts_purge_abandoned`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,17 +47,21 @@ from minzheng.domains.assistance.models.casework import (
 from minzheng.domains.assistance.selectors.portal import (
     AUTHORISATION_DOCUMENT,
     PORTAL_PROGRAMMES,
+    abandoned_drafts,
     adult_members,
     household_open_application,
     required_uploads,
+    resident_application_get,
+    withdraw_refusal,
 )
 from minzheng.domains.assistance.services.casework import (
     application_resubmit,
     application_submit,
+    application_withdraw,
 )
 from minzheng.kernel.accounts.models import User, UserKind
 from minzheng.kernel.audit.services import audit_record
-from minzheng.kernel.documents.models import Attachment
+from minzheng.kernel.documents.models import Attachment, IssuedDocument
 from minzheng.kernel.documents.services import attachment_add
 from minzheng.kernel.people.id_numbers import IdNumberError, parse_id_number
 from minzheng.kernel.people.models import ID_NUMBER_PURPOSE, Household, Person
@@ -55,15 +69,20 @@ from minzheng.kernel.people.selectors import resident_household
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "DraftPurge",
     "application_resubmit_online",
+    "application_withdraw_online",
     "authorisation_text",
     "draft_attach",
     "draft_authorise",
     "draft_save_circumstances",
     "draft_start",
     "draft_submit",
+    "drafts_purge_abandoned",
     "resident_link",
 ]
+
+logger = logging.getLogger(__name__)
 
 # The attachment kind of each required document (documents kernel kinds); others: "other".
 DOCUMENT_KINDS = {
@@ -74,6 +93,9 @@ DOCUMENT_KINDS = {
     AUTHORISATION_DOCUMENT: "authorisation",
 }
 MAX_CIRCUMSTANCES = 2000
+MAX_WITHDRAW_REASON = 500
+# Drafts deleted per statement by the clean-up (keeps `IN (...)` lists short on every database).
+PURGE_CHUNK = 500
 
 
 def _kind(document: str) -> str:
@@ -164,6 +186,7 @@ def draft_start(*, actor: User, programme: Programme) -> ApplicationDraft:
             household=household, programme=programme, application__isnull=True
         ).first()
         if draft is not None:
+            draft.save(update_fields=["updated_at"])  # continuing keeps it from the clean-up
             return draft
         draft = ApplicationDraft.objects.create(
             resident=actor, household=household, programme=programme
@@ -311,6 +334,7 @@ def draft_authorise(
             for person in adults
             if person.pk not in already
         ]
+        draft.save(update_fields=["updated_at"])  # a change: keeps it from the clean-up
         _audit(
             actor,
             "assistance.authorisation.sign",
@@ -455,6 +479,153 @@ def application_resubmit_online(
             attachment.file.delete(save=False)
         raise
     return application
+
+
+def application_withdraw_online(
+    *, actor: User, application: AssistanceApplication, reason: str = ""
+) -> AssistanceApplication:
+    """The resident who filed an open application withdraws it (撤回申请), with an optional
+    reason, through the casework `withdraw` transition (its step and audit event).
+
+    Another household's application is NotFound, as on the progress page. The row is locked
+    before the state is read, so a double submit withdraws once: the second call gets a
+    Conflict with code "already_withdrawn" and writes nothing.
+    """
+    reason = (reason or "").strip()
+    if len(reason) > MAX_WITHDRAW_REASON:
+        raise ValidationFailed(
+            _("The reason may have at most %(count)d characters.") % {"count": MAX_WITHDRAW_REASON},
+            field="reason",
+        )
+    with transaction.atomic():
+        visible = resident_application_get(actor=actor, application_id=application.pk)
+        locked = (
+            AssistanceApplication.objects.select_for_update()
+            .select_related("programme")
+            .get(pk=visible.pk)
+        )
+        refusal = withdraw_refusal(actor=actor, application=locked)
+        if refusal is not None:
+            raise refusal
+        return application_withdraw(actor=actor, application=locked, reason=reason)
+
+
+@dataclass(frozen=True)
+class DraftPurge:
+    """What one clean-up run removed (or, in a dry run, would remove)."""
+
+    drafts: int = 0
+    attachments: int = 0
+    authorisations: int = 0
+    files: int = 0
+    cutoff: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _chunks(ids: list[int], size: int = PURGE_CHUNK) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _delete_stored_files(names: list[str]) -> None:
+    """Remove stored files after the rows are gone (called on commit; a failure is logged)."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.exception("assistance.draft.purge: could not delete the stored file %s", name)
+
+
+def drafts_purge_abandoned(
+    *,
+    older_than_days: int | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> DraftPurge:
+    """Delete the drafts never submitted and unchanged for `older_than_days`
+    (ASSISTANCE_DRAFT_RETENTION_DAYS, 30), with their attachments and unsubmitted
+    authorisations; one audit event `assistance.draft.purge` per run that removes any.
+
+    Steps, in one transaction (nothing is removed if one fails):
+    1. select the abandoned drafts, locking them and skipping any a resident is saving
+       right now (PostgreSQL; SQLite serialises writers anyway);
+    2. per chunk of drafts, delete in bulk their attachment rows, their authorisations and
+       the drafts themselves (set-based statements, no per-draft loop);
+    3. keep a stored file that another attachment or issued document still uses; the
+       others are deleted from storage after commit, so a rolled-back run loses no file.
+    A second run finds nothing and writes nothing. `dry_run` only counts.
+    """
+    days = settings.ASSISTANCE_DRAFT_RETENTION_DAYS if older_than_days is None else older_than_days
+    if int(days) < 1:
+        raise ValidationFailed(
+            _("Drafts are kept at least 1 day; give a number of days of 1 or more."),
+            field="older_than_days",
+        )
+    cutoff = (now or timezone.now()) - dt.timedelta(days=int(days))
+    draft_type = ContentType.objects.get_for_model(ApplicationDraft)
+    if dry_run:
+        candidates = abandoned_drafts(changed_before=cutoff)
+        return DraftPurge(
+            drafts=candidates.count(),
+            attachments=Attachment.objects.filter(
+                content_type=draft_type, object_id__in=candidates.values("pk")
+            ).count(),
+            authorisations=VerificationAuthorisation.objects.filter(
+                draft__in=candidates.values("pk"), application__isnull=True
+            ).count(),
+            cutoff=cutoff.isoformat(),
+        )
+    with transaction.atomic():
+        ids = list(
+            abandoned_drafts(changed_before=cutoff)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            return DraftPurge(cutoff=cutoff.isoformat())
+        attachment_ids: list[int] = []
+        names: set[str] = set()
+        authorisations = drafts = 0
+        for chunk in _chunks(ids):
+            attachments = Attachment.objects.filter(content_type=draft_type, object_id__in=chunk)
+            for pk, name in attachments.values_list("pk", "file"):
+                attachment_ids.append(pk)
+                names.add(name)
+            attachments.delete()
+            authorisations += VerificationAuthorisation.objects.filter(
+                draft_id__in=chunk, application__isnull=True
+            ).delete()[0]
+            drafts += ApplicationDraft.objects.filter(
+                pk__in=chunk, application__isnull=True
+            ).delete()[0]
+        still_used = set(
+            Attachment.objects.filter(file__in=names).values_list("file", flat=True)
+        ) | set(IssuedDocument.objects.filter(file__in=names).values_list("file", flat=True))
+        doomed = sorted(name for name in names - still_used if name)
+        result = DraftPurge(
+            drafts=drafts,
+            attachments=len(attachment_ids),
+            authorisations=authorisations,
+            files=len(doomed),
+            cutoff=cutoff.isoformat(),
+        )
+        audit_record(
+            actor=None,
+            action="assistance.draft.purge",
+            object_type=ApplicationDraft._meta.label_lower,
+            changes={
+                **result.as_dict(),
+                "older_than_days": int(days),
+                "draft_ids": ids,
+                "attachment_ids": attachment_ids,
+                "files_kept": len(names) - len(doomed),
+            },
+        )
+        transaction.on_commit(lambda: _delete_stored_files(doomed))
+    return result
 
 
 def resident_link(*, actor: User, id_number: str = "") -> Person:

@@ -72,6 +72,15 @@ def test_resident_applies_for_temporary_assistance_on_a_phone(
     page.locator("main form button[type=submit]").click()
 
     page.wait_for_url(re.compile(r".*/submit/$"))
+    # Every step says until when the unsubmitted draft is kept; so does the resident's page.
+    assert page.locator("[data-testid=draft-removal]").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "portal-apply-review.png"), full_page=True)
+    review = page.url
+    page.goto(f"{live_server.url}/portal/")
+    assert page.locator("[data-testid=draft-removal]").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "portal-home-draft.png"), full_page=True)
+    page.goto(review)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/portal/applications/\d+/$"))
 
