@@ -181,6 +181,7 @@ def _visit_page(
         {
             "discovery_nav": True,
             "visit": visit,
+            "follow_up_visit": getattr(visit, "follow_up_visit", None),  # fetched with it
             "today": today,
             "head": selectors.household_heads([visit.household_id]).get(visit.household_id, "—"),
             "can_record": visit.status == VisitStatus.SCHEDULED
@@ -193,7 +194,8 @@ def _visit_page(
 
 @staff_view(perm=Perm.ASSISTANCE_VIEW)
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
-    """A visit's page; POST records it (date, findings, note, follow-up)."""
+    """A visit's page; POST records it (date, findings, note, follow-up: which schedules
+    the follow-up visit)."""
     actor = actor_of(request)
     visit = selectors.visit_get(actor=actor, visit_id=visit_id)
     if request.method != "POST":
@@ -203,7 +205,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         return _visit_page(request, visit, form, status=400)
     data = form.cleaned_data
     try:
-        services.visit_record(
+        visit = services.visit_record(
             actor=actor,
             visit=visit,
             visited_on=data["visited_on"],
@@ -215,4 +217,12 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
         messages.error(request, str(error.message))
         return redirect("assistance:visit", visit_id=visit.pk)
     messages.success(request, _("The visit was recorded."))
+    if visit.follow_up:
+        follow_up = selectors.visit_follow_up_scheduled(actor=actor, visit=visit)
+        if follow_up is not None:
+            messages.info(
+                request,
+                _("A follow-up visit is scheduled, due on %(date)s.")
+                % {"date": follow_up.due_on.isoformat()},
+            )
     return redirect("assistance:visits")

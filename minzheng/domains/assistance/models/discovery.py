@@ -164,6 +164,10 @@ class Visit(HouseholdWork):
     `period` is the first day of the month the visit is due; `due_on` its last day to be
     made, in working days (the workflow calendar). The risk score and its factors are
     those of scheduling time (docs/user/discovery.md).
+
+    A follow-up visit (跟进走访) is scheduled when a recorded visit says follow-up is needed:
+    `follow_up_of` links it to that visit (one follow-up per visit). The routine schedule
+    keeps one visit per household and month; a follow-up may share its month.
     """
 
     status = models.CharField(
@@ -186,13 +190,26 @@ class Visit(HouseholdWork):
     findings = models.JSONField(_("findings"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
     follow_up = models.BooleanField(_("follow-up needed"), default=False)
+    follow_up_of = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_visit",
+        verbose_name=_("follow-up of"),
+        help_text=_("The visit that asked for this follow-up visit."),
+    )
 
     class Meta:
         ordering = ["due_on", "id"]
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         constraints = [
-            models.UniqueConstraint(fields=["household", "period"], name="visit_one_per_month"),
+            models.UniqueConstraint(
+                fields=["household", "period"],
+                condition=models.Q(follow_up_of__isnull=True),
+                name="visit_one_per_month",
+            ),
             models.UniqueConstraint(
                 fields=["household"],
                 condition=models.Q(status="scheduled"),
@@ -206,6 +223,10 @@ class Visit(HouseholdWork):
 
     def __str__(self) -> str:
         return f"visit {self.household_id} {self.period:%Y-%m}"
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.follow_up_of_id is not None
 
     @property
     def finding_labels(self) -> list[str]:

@@ -37,6 +37,7 @@ __all__ = [
     "discovery_task_list",
     "household_heads",
     "task_applications",
+    "visit_follow_up_scheduled",
     "visit_get",
     "visit_worklist",
     "worklist_household_work",
@@ -60,7 +61,7 @@ def _tasks(actor: User) -> QuerySet[DiscoveryTask]:
 
 def _visits(actor: User) -> QuerySet[Visit]:
     return Visit.objects.filter(path_filter(_paths(actor), field="region")).select_related(
-        "household", "region", "town", "assignee", "visitor"
+        "household", "region", "town", "assignee", "visitor", "follow_up_of"
     )
 
 
@@ -125,11 +126,27 @@ def visit_worklist(
 
 
 def visit_get(*, actor: User, visit_id: int) -> Visit:
-    """One visit inside the actor's regions (NotFound outside them)."""
-    visit = _visits(actor).filter(pk=visit_id).first()
+    """One visit inside the actor's regions (NotFound outside them), with the visit it
+    follows up (`follow_up_of`) and its own follow-up visit (`follow_up_visit`), if any;
+    both lie in the household's region, so inside the same scope."""
+    visit = _visits(actor).select_related("follow_up_visit").filter(pk=visit_id).first()
     if visit is None:
         raise NotFound(_("No such visit."))
     return visit
+
+
+def visit_follow_up_scheduled(*, actor: User, visit: Visit) -> Visit | None:
+    """The follow-up visit scheduled for the visit's household (the visit's own or one
+    already there when it asked), inside the actor's regions; None if there is none."""
+    return (
+        _visits(actor)
+        .filter(
+            household_id=visit.household_id,
+            status=VisitStatus.SCHEDULED,
+            follow_up_of__isnull=False,
+        )
+        .first()
+    )
 
 
 def household_heads(household_ids: Iterable[int]) -> dict[int, str]:

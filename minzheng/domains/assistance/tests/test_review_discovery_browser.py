@@ -174,7 +174,11 @@ def test_grid_worker_opens_discovery_tasks_and_records_a_visit_on_a_phone(
     record.get_by_role("button", name="登记走访情况").click()
     page.wait_for_url("**/assistance/discovery/visits/")
     assert "走访情况已记录。" in page.locator("main").inner_text()
-    assert page.locator("[data-testid=visits] li").count() == 0
+    # The follow-up she asked for is now the visit due, with its reason.
+    follow_up = page.locator("[data-testid=visits] li")
+    assert follow_up.count() == 1
+    reason = follow_up.locator("[data-testid=follow-up-reason]").inner_text()
+    assert today().isoformat() in reason
     _shot(page, "visits-after")
 
     scheduled.refresh_from_db()
