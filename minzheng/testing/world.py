@@ -45,7 +45,9 @@ class World:
             raise AttributeError(name) from None
 
 
-def _family(town: Region, grid: Region, *, county_code: str, surname: str, seq: int) -> Family:
+def make_family(town: Region, grid: Region, *, county_code: str, surname: str, seq: int) -> Family:
+    """A household of three (head, spouse, a child at school) living in `grid` of `town`;
+    `seq` numbers their ID numbers (seq, seq + 1, seq + 3): give each family its own."""
     head = person_create(
         actor=None,
         name=f"{surname}建国",
@@ -132,8 +134,10 @@ def build_world() -> World:
         }
     )
     families = {
-        "xinjia": _family(regions[XINJIA], xinjia_grid, county_code="330402", surname="张", seq=11),
-        "wangdian": _family(
+        "xinjia": make_family(
+            regions[XINJIA], xinjia_grid, county_code="330402", surname="张", seq=11
+        ),
+        "wangdian": make_family(
             regions[WANGDIAN], wangdian_grid, county_code="330411", surname="王", seq=21
         ),
     }

@@ -82,7 +82,10 @@ class InvestigateForm(NoteForm):
         label=_("Second signer (user name)"),
         max_length=150,
         widget=_text(),
-        help_text=_("The visit is signed by two staff: you and this colleague."),
+        help_text=_(
+            "The visit is signed by two staff: you and the colleague or the household's village "
+            "(or grid) worker who went with you."
+        ),
     )
 
 

@@ -16,8 +16,15 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from minzheng.common.masking import mask_name
 from minzheng.domains.assistance.models import Programme
 from minzheng.domains.assistance.services import application_submit
+from minzheng.domains.assistance.tests.test_casework_support import (
+    cast,
+    neighbour_village,
+    submit_counter,
+    submit_online,
+)
 from minzheng.kernel.accounts.services import api_token_create
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.jobs.services import job_start
@@ -197,6 +204,26 @@ def test_control_insiders_do_see_the_household_pages(world, target, persona):
         response = client.get(_fill(route, target))
         assert response.status_code == 200
         assert _leaks(response.content.decode(), target)
+
+
+def test_the_village_worker_sees_the_case_of_their_village_and_no_other(world, target):
+    """The control for the village worker: the walk refuses them 王店镇's case, yet they do
+    see the case of a household of their own village (新嘉社区), and not the case of a
+    household of the next village of the same town."""
+    c = cast(world)
+    ours = submit_online(c)
+    theirs = submit_counter(c, neighbour_village(c).family)
+    client = _client_for(world, "village_worker")
+
+    listed = client.get("/assistance/cases/all/").content.decode()
+    assert ours.case_number in listed
+    assert theirs.case_number not in listed and target.case_number not in listed
+    page = client.get(f"/assistance/cases/{ours.case_number}/")
+    assert page.status_code == 200
+    assert mask_name(ours.applicant.name) in page.content.decode()
+    assert ours.applicant.name not in page.content.decode()
+    for case_number in (theirs.case_number, target.case_number):
+        assert client.get(f"/assistance/cases/{case_number}/").status_code == 404
 
 
 def _api_operations() -> Iterator[tuple[str, str]]:

@@ -1,7 +1,9 @@
 """Reads of assistance casework, always inside the actor's regions.
 
-Staff see the applications handled by (or filed at) towns of their regions; residents see
-the applications of their own household. Payments read active enrolments in bulk through
+Staff of a town or above see the applications handled by (or filed at) towns of their
+regions; a village or grid worker sees the applications of the households living in their
+village or grid (they assist the town and co-sign its household visits); residents see the
+applications of their own household. Payments read active enrolments in bulk through
 `enrolments_payable`, which has no actor: it is the batch path of an already authorised job.
 """
 
@@ -27,6 +29,7 @@ from minzheng.domains.assistance.models.casework import (
 from minzheng.kernel.accounts.models import UserKind
 from minzheng.kernel.accounts.permissions import Perm, scope_paths
 from minzheng.kernel.people.models import Membership
+from minzheng.kernel.regions.models import LEVEL_DEPTH, RegionLevel
 from minzheng.kernel.regions.selectors import path_filter
 from minzheng.kernel.workflow import selectors as workflow_selectors
 
@@ -62,7 +65,20 @@ def application_scope(actor: User) -> Q:
         raise PermissionRefused(
             _("You may not view assistance applications."), code="assistance_view_denied"
         )
-    return path_filter(paths, field="region") | path_filter(paths, field="filed_region")
+    # An application's region and filing region are towns, so a grant below a town (a
+    # village or grid) matches the household's region instead: the cases of its residents.
+    towns = [path for path in paths if _depth(path) <= LEVEL_DEPTH[RegionLevel.TOWN]]
+    below = [path for path in paths if path not in towns]
+    return (
+        path_filter(towns, field="region")
+        | path_filter(towns, field="filed_region")
+        | path_filter(below, field="household__region")
+    )
+
+
+def _depth(path: str) -> int:
+    """The level depth of a region's materialised path (city 0, town 2, village 3)."""
+    return path.strip("/").count("/")
 
 
 def application_list(

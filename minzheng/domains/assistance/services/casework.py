@@ -29,8 +29,8 @@ from minzheng.domains.assistance.models.casework import (
     RelativeRelation,
     VisitRecord,
 )
-from minzheng.kernel.accounts.models import UserKind
-from minzheng.kernel.accounts.permissions import Perm, has_perm, scope_paths
+from minzheng.kernel.accounts.models import Role, UserKind
+from minzheng.kernel.accounts.permissions import Perm, grants, has_perm, scope_paths
 from minzheng.kernel.audit.services import audit_record
 from minzheng.kernel.people.models import Household, Membership, Person
 from minzheng.kernel.regions.models import Region, RegionLevel
@@ -268,6 +268,73 @@ def application_resubmit(
     )
 
 
+# Who goes on a household visit besides the town's staff: the household's frontline worker.
+VISIT_FRONTLINE_ROLES = frozenset({Role.VILLAGE_WORKER, Role.GRID_WORKER})
+
+
+def _processes(signer: User, application: AssistanceApplication) -> bool:
+    """Town staff who process the case (its handling town's clerk or reviewer)."""
+    return has_perm(signer, Perm.ASSISTANCE_PROCESS, application.region)
+
+
+def _frontline_of(signer: User, application: AssistanceApplication) -> bool:
+    """The village (or grid) worker of the village (or grid) the household lives in."""
+    household_path = application.household.region.path
+    return any(
+        role in VISIT_FRONTLINE_ROLES and household_path.startswith(path)
+        for role, path in grants(signer)
+    )
+
+
+def _check_signers(application: AssistanceApplication, signers: Sequence[User]) -> None:
+    """Two distinct staff who may act on the case sign a visit: town staff processing it and,
+    with them, a colleague or the household's village (or grid) worker, who went along.
+
+    A signer whose registered close relative lives in the household stands aside.
+    """
+    if len(signers) != 2 or signers[0].pk == signers[1].pk:
+        raise ValidationFailed(
+            _("A household visit is signed by two different staff members."),
+            field="signers",
+            code="visit_signers_not_distinct",
+        )
+    for signer in signers:
+        if signer.kind != UserKind.STAFF or not (
+            _processes(signer, application) or _frontline_of(signer, application)
+        ):
+            raise ValidationFailed(
+                _(
+                    "%(name)s may not sign this visit: only staff of %(town)s and the household's "
+                    "village or grid worker sign it."
+                )
+                % {"name": signer, "town": application.region.name},
+                field="signers",
+                code="visit_signer_not_allowed",
+            )
+    if not any(_processes(signer, application) for signer in signers):
+        raise ValidationFailed(
+            _("One signer of the visit must be staff of %(town)s, which handles the case.")
+            % {"town": application.region.name},
+            field="signers",
+            code="visit_signer_no_town_staff",
+        )
+    related = {
+        registration.staff_id
+        for registration in household_conflicts(household=application.household)
+    }
+    for signer in signers:
+        if signer.pk in related:
+            raise ValidationFailed(
+                _(
+                    "%(name)s has a registered close relative in this household (近亲属备案) and "
+                    "may not sign its visit."
+                )
+                % {"name": signer},
+                field="signers",
+                code="visit_signer_recusal",
+            )
+
+
 def _visit(
     *,
     actor: User,
@@ -277,18 +344,7 @@ def _visit(
     signers: Sequence[User],
     attachments: Sequence[Any],
 ) -> VisitRecord:
-    if len(signers) != 2 or signers[0].pk == signers[1].pk:
-        raise ValidationFailed(
-            _("A household visit is signed by two different staff members."), field="signers"
-        )
-    for signer in signers:
-        if signer.kind != UserKind.STAFF or not has_perm(
-            signer, Perm.ASSISTANCE_VIEW, application.household.region
-        ):
-            raise ValidationFailed(
-                _("%(name)s is not staff of this household's region.") % {"name": signer},
-                field="signers",
-            )
+    _check_signers(application, signers)
     if not findings.strip():
         raise ValidationFailed(_("Record what the visit found."), field="findings")
     if visited_on > timezone.localdate():
@@ -314,7 +370,8 @@ def application_investigate(
     attachments: Sequence[Any] = (),
     note: str = "",
 ) -> AssistanceApplication:
-    """Record the household investigation (入户调查), signed by two distinct staff."""
+    """Record the household investigation (入户调查), signed by two distinct staff: town staff
+    processing the case and a colleague or the household's village (or grid) worker."""
     with transaction.atomic():
         application = transition_apply(
             actor=actor,

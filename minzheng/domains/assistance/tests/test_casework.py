@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from minzheng.common.errors import Conflict, PermissionRefused, ValidationFailed
+from minzheng.common.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from minzheng.domains.assistance import selectors, services
 from minzheng.domains.assistance.assess import household_assess_unscoped
 from minzheng.domains.assistance.models import (
@@ -21,17 +21,22 @@ from minzheng.domains.assistance.models import (
 from minzheng.domains.assistance.tests.test_casework_support import (
     DIBAO_DOCUMENTS,
     cast,
+    neighbour_village,
     programme,
+    submit_counter,
     submit_online,
     today,
     walk_to,
 )
+from minzheng.kernel.accounts.models import Role
+from minzheng.kernel.accounts.services import staff_create
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.audit.services import audit_verify
 from minzheng.kernel.workflow import calendar
 from minzheng.kernel.workflow.fsm import transition_table
 from minzheng.kernel.workflow.models import CaseStep, Task
 from minzheng.kernel.workflow.services import transition_apply
+from minzheng.testing.world import PASSWORD
 
 pytestmark = pytest.mark.django_db
 S = ApplicationState
@@ -513,25 +518,107 @@ def test_emergency_help_is_paid_first_and_documented_afterwards(c):
         )
 
 
+def _investigate(c, application, signers, *, actor=None):
+    return services.application_investigate(
+        actor=actor or c.clerk,
+        application=application,
+        visited_on=today(),
+        findings="入户核实：三口之家，无劳动收入",
+        signers=signers,
+    )
+
+
 def test_a_visit_is_signed_by_two_distinct_staff(c):
     application = walk_to(c, submit_online(c), "accepted")
-    with pytest.raises(ValidationFailed):
-        services.application_investigate(
-            actor=c.clerk,
-            application=application,
-            visited_on=today(),
-            findings="x",
-            signers=[c.clerk, c.clerk],
-        )
-    with pytest.raises(ValidationFailed):  # staff of another town do not sign
-        services.application_investigate(
-            actor=c.clerk,
-            application=application,
-            visited_on=today(),
-            findings="x",
-            signers=[c.clerk, c.world.other_town_clerk],
-        )
+    with pytest.raises(ValidationFailed) as caught:
+        _investigate(c, application, [c.clerk, c.clerk])
+    assert caught.value.code == "visit_signers_not_distinct"
+    with pytest.raises(ValidationFailed) as caught:  # staff of another town do not sign
+        _investigate(c, application, [c.clerk, c.world.other_town_clerk])
+    assert caught.value.code == "visit_signer_not_allowed"
+    assert c.world.other_town_clerk.full_name in str(caught.value.message)
     assert AssistanceApplication.objects.get(pk=application.pk).state == S.ACCEPTED
+    assert not application.visits.exists()
+
+
+@pytest.mark.parametrize(
+    "second", ["second_clerk", "reviewer", "village_worker", "grid_worker", "village_first"]
+)
+def test_the_second_signer_is_town_staff_or_the_households_frontline_worker(c, second):
+    application = walk_to(c, submit_online(c), "accepted")
+    if second == "village_first":  # the order of the two signatures does not matter
+        signers = [c.village_worker, c.clerk]
+    else:
+        signers = [c.clerk, getattr(c, second)]
+    application = _investigate(c, application, signers)
+    assert application.state == S.INVESTIGATED
+    visit = application.visits.get()
+    assert [visit.first_signer, visit.second_signer] == signers
+    step = CaseStep.objects.filter(object_id=application.pk, transition="investigate").get()
+    assert step.payload["signers"] == [s.pk for s in signers]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "other_town_clerk",  # staff of another town
+        "county_approver",  # decides the case: does not investigate it
+        "city_admin",
+        "auditor",
+        "resident",  # the applicant's side never signs
+        "neighbour_village_worker",  # a village worker of another village of the same town
+        "wangdian_village_worker",  # ... and of a village of another town
+    ],
+)
+def test_staff_who_cannot_act_on_the_case_do_not_sign_its_visit(c, second):
+    application = walk_to(c, submit_online(c), "accepted")
+    if second == "neighbour_village_worker":
+        signer = neighbour_village(c).village_worker
+    elif second == "wangdian_village_worker":
+        signer = staff_create(
+            actor=None,
+            username="village_wangdian",
+            full_name="王村干",
+            password=PASSWORD,
+            grants=[(Role.VILLAGE_WORKER, c.world.regions["wangdian_village"])],
+        )
+    else:
+        signer = c.world.personas[second]
+    with pytest.raises(ValidationFailed) as caught:
+        _investigate(c, application, [c.clerk, signer])
+    assert (caught.value.field, caught.value.code) == ("signers", "visit_signer_not_allowed")
+    assert str(signer) in str(caught.value.message)
+    application.refresh_from_db()
+    assert application.state == S.ACCEPTED and not application.visits.exists()
+    assert not CaseStep.objects.filter(object_id=application.pk, transition="investigate").exists()
+
+
+def test_two_frontline_workers_alone_do_not_sign_a_visit(c):
+    application = walk_to(c, submit_online(c), "accepted")
+    with pytest.raises(ValidationFailed) as caught:
+        _investigate(c, application, [c.village_worker, c.grid_worker])
+    assert caught.value.code == "visit_signer_no_town_staff"
+    assert "新嘉街道" in str(caught.value.message)
+    assert AssistanceApplication.objects.get(pk=application.pk).state == S.ACCEPTED
+
+
+def test_a_village_worker_with_a_relative_in_the_household_does_not_sign_its_visit(c):
+    application = walk_to(c, submit_online(c), "accepted")
+    services.relative_register(
+        actor=c.clerk,
+        region=c.world.regions["330402009"],
+        relative=c.world.families["xinjia"].members[1],
+        relation="sibling",
+        staff=c.village_worker,
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        _investigate(c, application, [c.clerk, c.village_worker])
+    assert caught.value.code == "visit_signer_recusal"
+    assert c.village_worker.full_name in str(caught.value.message)
+    application.refresh_from_db()
+    assert application.state == S.ACCEPTED and not application.visits.exists()
+    _investigate(c, application, [c.clerk, c.second_clerk])  # a colleague goes instead
+    assert AssistanceApplication.objects.get(pk=application.pk).state == S.INVESTIGATED
 
 
 def test_democratic_appraisal_where_the_programme_requires_it(c):
@@ -611,6 +698,43 @@ def test_residents_see_only_their_household_applications(c):
     assert list(selectors.application_list(actor=c.clerk)) == [mine]
     assert selectors.application_list(actor=c.approver).count() == 1
     assert selectors.application_list(actor=c.world.city_admin).count() == 2
+
+
+def test_a_village_worker_sees_the_applications_of_their_village_only(c):
+    neighbour = neighbour_village(c)
+    ours = submit_online(c)
+    theirs = submit_counter(c, neighbour.family)  # same town, another village
+    wangdian = c.world.families["wangdian"]
+    elsewhere = services.application_submit(
+        actor=c.world.other_town_clerk,
+        programme=programme("dibao"),
+        household=wangdian.household,
+        channel="counter",
+        applicant=wangdian.head,
+        documents=DIBAO_DOCUMENTS,
+    )
+    assert list(selectors.application_list(actor=c.village_worker)) == [ours]
+    assert list(selectors.application_list(actor=neighbour.village_worker)) == [theirs]
+    assert list(selectors.application_list(actor=c.grid_worker)) == [ours]  # their grid's
+    assert selectors.application_get(actor=c.village_worker, application_id=ours.pk) == ours
+    for hidden in (theirs, elsewhere):
+        with pytest.raises(NotFound):
+            selectors.application_get(actor=c.village_worker, application_id=hidden.pk)
+    # The town sees both of its villages; a village grant does not widen the town's view.
+    assert set(selectors.application_list(actor=c.clerk)) == {ours, theirs}
+    assert list(selectors.application_list(actor=c.world.other_town_clerk)) == [elsewhere]
+    assert len(selectors.application_timeline(actor=c.village_worker, application=ours)) == 1
+
+
+def test_a_village_worker_sees_the_case_but_takes_none_of_its_steps(c):
+    application = walk_to(c, submit_online(c), "accepted")
+    available = application.get_available_user_state_transitions(c.village_worker)
+    assert [t.name for t in available] == []
+    with pytest.raises(PermissionRefused):
+        _investigate(c, application, [c.village_worker, c.clerk], actor=c.village_worker)
+    with pytest.raises(PermissionRefused):
+        services.application_refuse(actor=c.village_worker, application=application, reason="x")
+    assert AssistanceApplication.objects.get(pk=application.pk).state == S.ACCEPTED
 
 
 def test_enrolment_stop_with_graduated_exit_pays_until_the_exit_ends(c):

@@ -20,6 +20,8 @@ from minzheng.common.masking import mask_name
 from minzheng.domains.assistance.models import ApplicationState, AssistanceApplication
 from minzheng.domains.assistance.tests.test_casework_support import (
     cast,
+    neighbour_village,
+    submit_counter,
     submit_online,
     today,
     walk_to,
@@ -110,6 +112,35 @@ def test_other_towns_clerk_gets_404_for_the_application_page_and_its_steps(c, lo
     application.refresh_from_db()
     assert application.state == S.SUBMITTED
     assert _steps(application) == ["submit"]
+
+
+def test_a_village_worker_sees_their_villages_case_masked_and_no_step_of_it(c, login):
+    neighbour = neighbour_village(c)
+    application = walk_to(c, submit_online(c), "investigated")
+    theirs = submit_counter(c, neighbour.family)
+    client = login(c.village_worker)
+
+    listed = client.get(reverse("assistance:cases")).content.decode()
+    page = client.get(_page(application))
+
+    assert application.case_number in listed and theirs.case_number not in listed
+    assert mask_name(application.applicant.name) in listed
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert mask_name(application.applicant.name) in text
+    for member in c.world.families["xinjia"].members:  # names only masked
+        assert member.name not in text
+    visits = text.split('data-testid="visits"', 1)[1].split("</dl>", 1)[0]
+    assert f"{c.clerk.full_name}、{c.village_worker.full_name}" in visits  # they co-signed
+    assert "data-step=" not in text  # no step offered
+    assert _step_url(application, "verify") not in text
+    household = reverse("backoffice:household", args=[application.household_id])
+    assert household in text  # the household of their village, as the register shows it
+    assert client.get(_page(theirs)).status_code == 404
+    refused = client.post(_step_url(application, "verify"), {"verify-note": ""}, follow=True)
+    assert "alert-danger" in refused.content.decode()
+    application.refresh_from_db()
+    assert application.state == S.INVESTIGATED
 
 
 @pytest.mark.parametrize("name", ["worklist", "cases", "case"])
