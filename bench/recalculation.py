@@ -1,5 +1,8 @@
 """City-wide recalculation after a standard change (标准调整后的全市重算) at city scale.
 
+Needs the month's determination (``--determination`` runs it, after seeding the asset
+records): without it there is nothing to enrol, and the benchmark says so.
+
 Untimed setup: enrol in dibao (最低生活保障) up to 150,000 of the households that the month's
 determination found eligible with a top-up, spread evenly over the register (their approved
 application and active enrolment written in bulk, at the determination's amount), then one
@@ -8,8 +11,19 @@ page does it (proposed, then confirmed).
 
 Timed: the real recalculation job ("assistance.standard_change":
 ``standard_change_recalculate_start`` and ``job_run_chunk`` per county, as a Celery worker
-does) on two worker processes: every county's population read once, the rules evaluated once
-per county, the enrolment amounts updated in bulk and one review per enrolment recorded.
+does) on two worker processes. Each county's chunk reads its active enrolments, then the
+population of the enrolled households only (their members, incomes and assets: the
+determination's county reader with its household filter, ``= ANY(array)`` in the same
+set-based reads; the other households of the register are neither read nor evaluated),
+evaluates the rules once, updates the enrolment amounts in bulk and records one review per
+enrolment (on PostgreSQL one ``INSERT … SELECT FROM unnest`` per 50,000 reviews, not the
+ORM's ``bulk_create``). Measured on the city-scale register (5,548,291 persons in 2,000,000
+households, 150,000 enrolled in 7 counties, 2026-11-29, two runs each): 57.3 s and 58.1 s
+wall before (every household of each county read and evaluated, reviews by ``bulk_create``),
+13.2 s and 16.8 s after (load average 2.3 and 4.6); the same 31,937 amounts changed and
+the sample 40/40 equal both times. The largest county's chunk (330481, 31,937 enrolments)
+takes 4.6 s in one process: 2.5 s reading (members 0.7 s, asset records 1.4 s, incomes
+0.4 s), 0.9 s writing the amounts, 0.9 s the reviews.
 
 Checked: the new amounts of a sample of enrolments equal what the single-household
 assessment (the rules engine's own path) gives. Everything the benchmark created is removed
@@ -44,6 +58,7 @@ class RecalculationFigures:
     county: str = COUNTY
     old_standard: float = 0.0
     new_standard: float = 0.0
+    determined: int = 0  # the month's determinations with a dibao top-up
     enrolled: int = 0
     enrolled_by_county: dict[str, int] = field(default_factory=dict)
     setup_seconds: float = 0.0
@@ -87,6 +102,15 @@ def _cleanup() -> None:
             f"DELETE FROM jobs_jobrun WHERE id IN ({jobs})", [STANDARD_CHANGE_KIND, MARK]
         )
         cursor.execute("DELETE FROM parameters_parameterchange WHERE source_document = %s", [MARK])
+
+
+def _determined(month: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM assistance_determination WHERE period = %s AND dibao_top_up > 0",
+            [month],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _enrol(month: dt.date, households: int) -> dict[str, int]:
@@ -237,6 +261,9 @@ def run(*, households: int = 150_000, county: str = COUNTY) -> RecalculationFigu
     _cleanup()
     try:
         started = time.perf_counter()
+        figures.determined = _determined(month)
+        if not figures.determined:
+            return figures
         figures.enrolled_by_county = _enrol(month, households)
         figures.enrolled = sum(figures.enrolled_by_county.values())
         vacuum_if_needed([Enrolment._meta.db_table, Review._meta.db_table])
@@ -251,6 +278,13 @@ def run(*, households: int = 150_000, county: str = COUNTY) -> RecalculationFigu
 
 
 def show(figures: RecalculationFigures) -> None:
+    if not figures.determined:
+        print(
+            f"standard change recalculation {figures.month:%Y-%m}: no determination of the month"
+            " found a dibao top-up, so there is nothing to enrol; run the determination first"
+            " (add --determination, which also seeds the asset records)."
+        )
+        return
     print(
         f"standard change recalculation {figures.month:%Y-%m}: {figures.enrolled:,} dibao"
         f" enrolments in {figures.counties} counties (setup, untimed: "

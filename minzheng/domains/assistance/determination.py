@@ -9,6 +9,9 @@ Steps of one county (one job chunk):
 2. read each member's monthly incomes from the verification sources with one grouped query;
 3. read each household's assets (deposits, houses, vehicles, business) from the asset
    sources' records with the household check's rules of counting (one COPY, numpy groups);
+   a caller that needs only some households of the county (the recalculation after a
+   standard change: the enrolled ones) passes their ids, and steps 1 to 3 read only those
+   households, their members and their members' records (``= ANY(array)``, still set-based);
 4. evaluate every household with ``rules.batch.determine`` and the rules in force;
 5. write one Determination per household: on PostgreSQL the table is partitioned by month
    and county (ADR 0019), so a county's rerun empties its partition and copies the new rows
@@ -32,7 +35,8 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg import sql as pgsql
 
@@ -188,6 +192,9 @@ class CountyPopulation:
     incomes: dict[str, np.ndarray] = field(default_factory=dict)  # heading -> yuan per month
     # deposits (yuan), houses, vehicles (counts), business (bool): household-aligned
     assets: dict[str, np.ndarray] = field(default_factory=dict)
+    # Read for given households only (``read_population(households=…)``): the source records
+    # are then read for these persons' ids, not for the range of the county's ids.
+    subset: bool = False
 
     @property
     def household_count(self) -> int:
@@ -273,7 +280,16 @@ def _copy_binary_ints(
     return np.stack(columns, axis=1)
 
 
-def _members_postgresql(county_path: str, on: dt.date) -> np.ndarray:
+def _id_array(ids: np.ndarray) -> pgsql.Composable:
+    """A literal int8 array of ``ids`` for ``= ANY(…)``: integers only, joined as text (the
+    list adapter quotes value by value, slower for a county's tens of thousands)."""
+    text = ",".join(map(str, np.asarray(ids, dtype=np.int64).tolist()))
+    return pgsql.SQL("{}::int8[]").format(pgsql.Literal("{" + text + "}"))
+
+
+def _members_postgresql(
+    county_path: str, on: dt.date, households: np.ndarray | None = None
+) -> np.ndarray:
     relation = _case("m.relation", {k: RELATION_NAMES.index(v) for k, v in RELATIONS.items()}, 7)
     category = _case(
         "p.disability_category", {n: i for i, n in enumerate(CATEGORY_NAMES) if n != "none"}, 0
@@ -296,15 +312,29 @@ def _members_postgresql(county_path: str, on: dt.date) -> np.ndarray:
         " AND (m.end_date IS NULL OR m.end_date >= {on})"
         " AND (p.death_date IS NULL OR p.death_date > {on})"
     ).format(path=pgsql.Literal(county_path + "%"), on=pgsql.Literal(on))
+    if households is not None:
+        query = pgsql.SQL("{} AND m.household_id = ANY({})").format(query, _id_array(households))
     return _copy_binary_ints(query, len(PERSON_COLUMNS))
 
 
-def _members_portable(county_path: str, on: dt.date, chunk_size: int = 20_000) -> np.ndarray:
+# Above this many households the portable reader reads the county and keeps the wanted ones
+# (SQLite limits the parameters of one statement).
+PORTABLE_IN_LIMIT = 10_000
+
+
+def _members_portable(
+    county_path: str,
+    on: dt.date,
+    households: np.ndarray | None = None,
+    chunk_size: int = 20_000,
+) -> np.ndarray:
+    members = Membership.objects.filter(
+        household__region__path__startswith=county_path, start_date__lte=on
+    )
+    if households is not None and len(households) <= PORTABLE_IN_LIMIT:
+        members = members.filter(household_id__in=households.tolist())
     rows = (
-        Membership.objects.filter(
-            household__region__path__startswith=county_path, start_date__lte=on
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        members.filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
         .filter(Q(person__death_date__isnull=True) | Q(person__death_date__gt=on))
         .order_by("household_id", "id")
         .values_list(
@@ -339,16 +369,34 @@ def _members_portable(county_path: str, on: dt.date, chunk_size: int = 20_000) -
         )
         for household, person, rel, birth, grade, cat, ill, student, ability, region in stream
     ]
-    return np.array(encoded, dtype=np.int64).reshape(-1, len(PERSON_COLUMNS))
+    members_read = np.array(encoded, dtype=np.int64).reshape(-1, len(PERSON_COLUMNS))
+    if households is not None and len(households) > PORTABLE_IN_LIMIT:
+        members_read = members_read[np.isin(members_read[:, 0], households)]
+    return members_read
 
 
-def read_population(county: str, on: dt.date, *, lookback_months: int = 12) -> CountyPopulation:
-    """The county's households living together on ``on``, their members' facts and incomes."""
+def read_population(
+    county: str,
+    on: dt.date,
+    *,
+    lookback_months: int = 12,
+    households: Iterable[int] | np.ndarray | None = None,
+) -> CountyPopulation:
+    """The county's households living together on ``on``, their members' facts and incomes.
+
+    ``households``: only these households (ids) of the county, their members and their
+    members' records are read; ids of households outside the county or without members
+    living together on ``on`` are left out, as in the whole county's read. ``None`` reads
+    every household of the county.
+    """
     county_region = Region.objects.get(code=county, level=RegionLevel.COUNTY)
-    if connection.vendor == "postgresql":
-        rows = _members_postgresql(county_region.path, on)
+    wanted = None if households is None else np.unique(np.fromiter(households, dtype=np.int64))
+    if wanted is not None and not len(wanted):
+        rows = np.zeros((0, len(PERSON_COLUMNS)), dtype=np.int64)
+    elif connection.vendor == "postgresql":
+        rows = _members_postgresql(county_region.path, on, wanted)
     else:
-        rows = _members_portable(county_region.path, on)
+        rows = _members_portable(county_region.path, on, wanted)
     # By household, the head first: sorted here, not by the database (a sort of the county's
     # members spills to disk at the default work_mem and costs more than the query's joins).
     rows = rows[np.lexsort((rows[:, 1], rows[:, 2] != RELATION_NAMES.index("head"), rows[:, 0]))]
@@ -379,6 +427,7 @@ def read_population(county: str, on: dt.date, *, lookback_months: int = 12) -> C
         serious_illness=rows[:, 6].astype(bool),
         student=rows[:, 7].astype(bool),
         work_ability=rows[:, 8].astype(np.int16),
+        subset=wanted is not None,
     )
     population.incomes = read_incomes(population, lookback_months=lookback_months)
     population.assets = read_assets(population)
@@ -413,16 +462,27 @@ def read_incomes(population: CountyPopulation, *, lookback_months: int) -> dict[
     if not headings:
         return incomes
     ids = population.person_ids
-    rows = (
-        SourceRecord.objects.filter(
-            source_id__in={source for source, _ in headings},
-            person_id__gte=int(ids.min()),
-            person_id__lte=int(ids.max()),
-            period_start__gte=start,
-            period_start__lte=end,
-            amount__isnull=False,
+    records = SourceRecord.objects.filter(
+        source_id__in={source for source, _ in headings},
+        person_id__gte=int(ids.min()),
+        person_id__lte=int(ids.max()),
+        period_start__gte=start,
+        period_start__lte=end,
+        amount__isnull=False,
+    )
+    if population.subset and connection.vendor == "postgresql":
+        # Only these persons' records (members of other households are dropped below anyway).
+        # The ids are bound as one array parameter; only the table's name is spliced in.
+        records = records.filter(
+            RawSQL(  # noqa: S611
+                f'"{SourceRecord._meta.db_table}"."person_id"'
+                " = ANY(string_to_array(%s, ',')::int8[])",
+                (",".join(map(str, ids.tolist())),),
+                output_field=BooleanField(),
+            )
         )
-        .values_list("person_id", "source_id", "item", "period_start")
+    rows = (
+        records.values_list("person_id", "source_id", "item", "period_start")
         .annotate(total=Sum("amount"))
         .order_by()
     )
@@ -506,9 +566,10 @@ def asset_rules() -> AssetRules:
 
 
 def _asset_records_postgresql(
-    rules: AssetRules, lowest: int, highest: int, on: dt.date
+    rules: AssetRules, lowest: int, highest: int, on: dt.date, persons: np.ndarray | None = None
 ) -> np.ndarray:
-    """The asset records of persons ``lowest``…``highest`` dated up to ``on``, as int columns.
+    """The asset records of persons ``lowest``…``highest`` dated up to ``on``, as int columns
+    (of the ``persons`` ids only, when given).
 
     References and items are hashed to 64 bits (``hashtextextended``) so that every column
     is a fixed-width integer; the chance that two different references of one person in one
@@ -546,7 +607,7 @@ def _asset_records_postgresql(
         " OR COALESCE(r.payload ->> 'status' = 'active', false))::int4 ELSE 1 END"
         " FROM {table} r"
         " WHERE r.source_id IN ({sources}) AND r.person_id BETWEEN {lowest} AND {highest}"
-        " AND r.period_start <= {on}) AS records WHERE kind >= 0"
+        " AND r.period_start <= {on}{persons}) AS records WHERE kind >= 0"
     ).format(
         kind=kind,
         table=table,
@@ -555,6 +616,9 @@ def _asset_records_postgresql(
         lowest=pgsql.Literal(lowest),
         highest=pgsql.Literal(highest),
         on=pgsql.Literal(on),
+        persons=pgsql.SQL("")
+        if persons is None
+        else pgsql.SQL(" AND r.person_id = ANY({})").format(_id_array(persons)),
     )
     return _copy_binary_ints(query, len(ASSET_RECORD_COLUMNS), wide=(3, 4, 5, 6, 7))
 
@@ -637,10 +701,12 @@ def read_assets(population: CountyPopulation) -> dict[str, np.ndarray]:
     if not population.person_count or not rules.source_ids:
         return assets
     ids = population.person_ids
-    reader = (
-        _asset_records_postgresql if connection.vendor == "postgresql" else _asset_records_portable
-    )
-    records = reader(rules, int(ids.min()), int(ids.max()), population.on)
+    if connection.vendor == "postgresql":
+        records = _asset_records_postgresql(
+            rules, int(ids.min()), int(ids.max()), population.on, ids if population.subset else None
+        )
+    else:
+        records = _asset_records_portable(rules, int(ids.min()), int(ids.max()), population.on)
     if not len(records):
         return assets
     person, source, kind, key, thing, batch, record, cents, active = records.T
