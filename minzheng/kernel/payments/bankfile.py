@@ -65,6 +65,67 @@ def _lines_sql() -> str:
     )
 
 
+def _csv_field_sql(column: str) -> str:
+    """SQL for ``column`` as the csv module writes a field in the excel dialect: quoted, with
+    inner quotes doubled, when it holds a comma, a quote, CR or LF; as it is otherwise."""
+    if connection.vendor == "postgresql":
+        special = f"{column} ~ '[\",\\r\\n]'"
+    else:
+        special = (
+            f"(instr({column}, ',') + instr({column}, '\"') + instr({column}, char(13))"
+            f" + instr({column}, char(10))) > 0"
+        )
+    return (
+        f"CASE WHEN {special} THEN '\"' || replace({column}, '\"', '\"\"') || '\"'"
+        f" ELSE {column} END"
+    )
+
+
+def _csv_field(value: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow([value])
+    return buffer.getvalue()
+
+
+def _csv_lines_query(batch: PaymentBatch) -> tuple[str, list[Any]]:
+    """The query of the CSV file's lines, each as three values: the text before the account
+    number (sequence and holder), the account's ciphertext, and the text after it (bank
+    code, bank name, amount, purpose, line reference and the line end), so that the loop
+    in Python decrypts and concatenates, nothing else. The database numbers the lines,
+    formats the amounts and quotes the fields as the csv module does; the purposes (one per
+    kind and month of the batch, usually one) are made by ``purpose_text`` and passed in."""
+    table = PaymentLine._meta.db_table
+    label = batch.programme_label
+    keys = list(
+        PaymentLine.objects.filter(batch=batch)
+        .order_by()
+        .values_list("kind", "for_month")
+        .distinct()
+    )
+    if connection.vendor == "postgresql":
+        amount, reference, crlf, month = "amount::text", "id::text", "E'\\r\\n'", "%s::date"
+    else:
+        amount, reference, crlf, month = "printf('%%.2f', amount)", "id", "char(13, 10)", "%s"
+    cases, params = [], []
+    for kind, for_month in keys:
+        cases.append(f"WHEN kind = %s AND for_month = {month} THEN %s")
+        params += [
+            kind,
+            connection.ops.adapt_datefield_value(for_month),
+            _csv_field(purpose_text(kind, for_month, label)),
+        ]
+    purpose = f"CASE {' '.join(cases)} END" if cases else "''"
+    sql = (
+        f"SELECT (row_number() OVER (ORDER BY id)) || ',' || {_csv_field_sql('holder_name')}"  # noqa: S608
+        " || ',',"
+        " account_number_ciphertext,"
+        f" ',' || {_csv_field_sql('bank_code')} || ',' || {_csv_field_sql('bank_name')}"
+        f" || ',' || {amount} || ',' || {purpose} || ',' || {reference} || {crlf}"
+        f" FROM {table} WHERE batch_id = %s ORDER BY id"
+    )
+    return sql, [*params, batch.pk]
+
+
 def _pages(cursor: Any, prefetch: ThreadPoolExecutor | None) -> Iterator[list[tuple[Any, ...]]]:
     """The cursor's rows in pages of CHUNK; with ``prefetch``, the next page is read while the
     caller works on this one (the database works on the other core meanwhile)."""
@@ -80,42 +141,14 @@ def _pages(cursor: Any, prefetch: ThreadPoolExecutor | None) -> Iterator[list[tu
         chunk = following.result() if following is not None else (page() if more else [])
 
 
-def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
-    """The file's rows in pages of CHUNK lines, in line order, full account numbers decrypted.
+def _stream(batch: PaymentBatch, sql: str, params: list[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of one query over the batch's lines, in pages of CHUNK.
 
-    Plain cursor rows, not model instances: the loop decrypts and formats, nothing else. One
-    query per batch, read in pages: on PostgreSQL a server-side cursor, whose plan favours
-    the first rows (the batch's index, in order). A paged ``LIMIT`` query chose instead, with
-    the new batch not yet in the statistics, a bitmap scan and a sort of every remaining line
-    of the batch (spilled to disk) for each page.
+    One query per batch, read in pages: on PostgreSQL a server-side cursor, whose plan
+    favours the first rows (the batch's index, in order). A paged ``LIMIT`` query chose
+    instead, with the new batch not yet in the statistics, a bitmap scan and a sort of every
+    remaining line of the batch (spilled to disk) for each page.
     """
-    decrypt = crypto.decryptor(purpose=ACCOUNT_NUMBER_PURPOSE)
-    label = batch.programme_label
-    purposes: dict[tuple[str, Any], str] = {}
-
-    def purpose(kind: str, for_month: Any) -> str:
-        month = for_month if isinstance(for_month, dt.date) else dt.date.fromisoformat(for_month)
-        text = purposes[(kind, for_month)] = purpose_text(kind, month, label)
-        return text
-
-    def formatted(chunk: list[tuple[Any, ...]], before: int) -> list[tuple[Any, ...]]:
-        return [
-            (
-                before + i,
-                holder,
-                decrypt(cipher),
-                bank_code,
-                bank_name,
-                amount,
-                purposes.get((kind, for_month)) or purpose(kind, for_month),
-                pk,
-            )
-            for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
-                enumerate(chunk, start=1)
-            )
-        ]
-
-    sequence = 0
     # A server-side cursor lives in a transaction. The export service already holds one (and
     # then none is opened here, so a reader that stops early leaves it usable).
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
@@ -131,13 +164,56 @@ def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
             opened = connection.cursor()
         with opened as cursor:
             try:
-                cursor.execute(_lines_sql(), [batch.pk])
-                for chunk in _pages(cursor, prefetch):
-                    yield formatted(chunk, sequence)
-                    sequence += len(chunk)
+                cursor.execute(sql, params)
+                yield from _pages(cursor, prefetch)
             finally:
                 if prefetch is not None:  # waits for a page still being read
                     prefetch.shutdown(wait=True)
+
+
+def rows(batch: PaymentBatch) -> Iterator[list[tuple[Any, ...]]]:
+    """The file's rows in pages of CHUNK lines, in line order, full account numbers decrypted.
+
+    Plain cursor rows, not model instances: the loop decrypts and formats, nothing else.
+    """
+    decrypt = crypto.decryptor(purpose=ACCOUNT_NUMBER_PURPOSE)
+    label = batch.programme_label
+    purposes: dict[tuple[str, Any], str] = {}
+
+    def purpose(kind: str, for_month: Any) -> str:
+        month = for_month if isinstance(for_month, dt.date) else dt.date.fromisoformat(for_month)
+        text = purposes[(kind, for_month)] = purpose_text(kind, month, label)
+        return text
+
+    sequence = 0
+    for chunk in _stream(batch, _lines_sql(), [batch.pk]):
+        yield [
+            (
+                sequence + i,
+                holder,
+                decrypt(cipher),
+                bank_code,
+                bank_name,
+                amount,
+                purposes.get((kind, for_month)) or purpose(kind, for_month),
+                pk,
+            )
+            for i, (pk, holder, cipher, bank_code, bank_name, amount, kind, for_month) in (
+                enumerate(chunk, start=1)
+            )
+        ]
+        sequence += len(chunk)
+
+
+def csv_pages(batch: PaymentBatch) -> Iterator[tuple[str, int]]:
+    """The CSV file's lines after the header, in pages of CHUNK lines, as text: the same
+    bytes as the csv module writes for ``rows`` (the account numbers are digits only, see
+    ``normalise_account_number``, so they are never quoted), with the number of lines."""
+    decrypt = crypto.decryptor(purpose=ACCOUNT_NUMBER_PURPOSE)
+    sql, params = _csv_lines_query(batch)
+    for chunk in _stream(batch, sql, params):
+        text = "".join([before + decrypt(cipher) + after for before, cipher, after in chunk])
+        yield text, len(chunk)
 
 
 def write(batch: PaymentBatch, out: Any, *, file_format: str = "csv") -> int:
@@ -150,16 +226,12 @@ def write(batch: PaymentBatch, out: Any, *, file_format: str = "csv") -> int:
 def _write_csv(batch: PaymentBatch, out: Any) -> int:
     """UTF-8 with a byte-order mark (so Excel opens it), CRLF line ends, streaming."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    csv.writer(buffer, lineterminator="\r\n").writerow(HEADER)
     out.write(b"\xef\xbb\xbf" + buffer.getvalue().encode())
     count = 0
-    for chunk in rows(batch):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(chunk)
-        out.write(buffer.getvalue().encode())
-        count += len(chunk)
+    for page, lines in csv_pages(batch):
+        out.write(page.encode())
+        count += lines
     return count
 
 

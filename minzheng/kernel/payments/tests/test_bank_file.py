@@ -175,3 +175,36 @@ def test_a_reader_that_stops_early_leaves_the_transaction_usable(world, monkeypa
     assert [row[2] for row in first] == [account_number(100)]
     assert PaymentLine.objects.filter(batch=batch).count() == 3
     assert len(_csv(world, batch).splitlines()) == 4  # the header and three lines
+
+
+def test_the_csv_quotes_fields_exactly_as_the_csv_module_does(world):
+    """The database writes most of each CSV line (sequence, quoting, amount, purpose): the
+    bytes equal what the csv module writes for the same rows, also for a holder or bank
+    name with a comma, a quote or a line break, and for a back-pay line of another month."""
+    import datetime as dt
+
+    from minzheng.kernel.payments import bankfile
+    from minzheng.kernel.payments.models import LineKind, PaymentBatch
+
+    _setup, batch = _approved(world)
+    lines = list(PaymentLine.objects.filter(batch=batch).order_by("pk"))
+    PaymentLine.objects.filter(pk=lines[0].pk).update(holder_name='张"三",二')
+    PaymentLine.objects.filter(pk=lines[1].pk).update(
+        bank_name="嘉兴\r\n支行", kind=LineKind.BACK_PAY, for_month=dt.date(2026, 10, 1)
+    )
+    PaymentLine.objects.filter(pk=lines[2].pk).update(bank_code="")
+    PaymentBatch.objects.filter(pk=batch.pk).update(programme_label='低保,"X"')
+    batch.refresh_from_db()
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\r\n")
+    writer.writerow(bankfile.HEADER)
+    for page in bankfile.rows(batch):
+        writer.writerows(page)
+    written = _csv(world, batch)
+    assert written == b"\xef\xbb\xbf" + expected.getvalue().encode()
+    parsed = list(csv.reader(io.StringIO(written.decode("utf-8-sig"), newline="")))
+    assert parsed[1][1] == '张"三",二'
+    assert parsed[2][4] == "嘉兴\r\n支行"
+    assert parsed[2][6] == '补发2026年10月低保,"X"'
+    assert parsed[3][3] == ""
+    assert BankFileExport.objects.get(batch=batch).line_count == 3
