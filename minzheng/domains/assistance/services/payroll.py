@@ -1,10 +1,11 @@
 """Back pay (补发) of assistance enrolments after a retroactive change of the rules.
 
 For a county and a range of past months, each payable enrolment's monthly amount is computed
-again with the rules in force (the bulk bridge: one ``read_population`` and one ``evaluate``
-per month for the whole county, never one assessment per household) and the amounts due are
-handed to the payments kernel, which pays positive differences as back-pay lines and records
-negative ones as overpayments.
+again with the rules in force (the bulk bridge: per month, the county's payable enrolments,
+then one ``read_population`` of their households only and one ``evaluate``, never one
+assessment per household; households of the county without a payable enrolment are neither
+read nor evaluated) and the amounts due are handed to the payments kernel, which pays
+positive differences as back-pay lines and records negative ones as overpayments.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ def enrolment_due_amounts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The month's payable enrolments with the amount the rules ``system`` gives each.
 
+    Reads the month's payable enrolments first, then only their households (their members
+    living together, their members' income and asset records) through the determination's
+    county reader with its household filter, and evaluates these with the rules once; the
+    county's other households are not read. A month without payable enrolments reads nothing.
+
     Returns (household ids, amounts due in fen, members covered, region ids, assessed mask);
     a household without members living together that month is not assessed (mask False).
     """
@@ -82,7 +88,9 @@ def enrolment_due_amounts(
     assessed = np.zeros(len(households), dtype=bool)
     if not len(households):
         return households, due, members, regions, assessed
-    population = read_population(county, month, lookback_months=lookback_months(system, month))
+    population = read_population(
+        county, month, lookback_months=lookback_months(system, month), households=households
+    )
     outputs = evaluate(population, system=system)
     amounts = _to_fen(PROGRAMME_AMOUNTS[programme](outputs))
     position = np.searchsorted(population.household_ids, households)
@@ -106,8 +114,10 @@ def enrolment_back_pay(
 
     Steps:
     1. for every month from ``first_month`` to ``last_month``: the county's payable
-       enrolments and, from one batch evaluation of the county, each one's amount due;
-    2. the heads' active payee accounts (a household without one is rejected by the kernel);
+       enrolments and, from one read and one batch evaluation of their households (only
+       those), each one's amount due;
+    2. the heads' active payee accounts, read once per household for all the months (a
+       household without one is rejected by the kernel);
     3. the kernel's back pay: back-pay lines in ``pay_month`` for positive differences,
        overpayments for negative ones. A repeated run pays nothing twice.
     """
@@ -148,9 +158,11 @@ def enrolment_back_pay(
             )
         )
     households = np.concatenate([c[0] for c in columns])
+    # One look-up per household, not per (household, month) row.
+    distinct, row_of = np.unique(households, return_inverse=True)
     due_all = Entitlements(
         beneficiary_ids=households,
-        payee_account_ids=head_accounts(households),
+        payee_account_ids=head_accounts(distinct)[row_of],
         amounts_fen=np.concatenate([c[1] for c in columns]),
         members=np.concatenate([c[2] for c in columns]).astype(np.int16),
         region_ids=np.concatenate([c[3] for c in columns]),
