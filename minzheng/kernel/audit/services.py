@@ -46,6 +46,21 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
+def _lock_head() -> tuple[int, str]:
+    """Lock the chain head row and return its (seq, last hash): one SELECT … FOR UPDATE.
+
+    The row is created on the very first event. Two first writers may both find it missing:
+    the second's INSERT … ON CONFLICT DO NOTHING waits for the first to commit (or roll
+    back), then its second SELECT … FOR UPDATE reads the head the first one moved.
+    """
+    locked = AuditChainHead.objects.select_for_update().filter(pk=1).values_list("seq", "last_hash")
+    for seq, last_hash in locked:
+        return seq, last_hash
+    AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+    seq, last_hash = locked.get()
+    return seq, last_hash
+
+
 def audit_record(
     *,
     actor: User | None,
@@ -61,33 +76,42 @@ def audit_record(
 
     The chain head row is locked, so concurrent writers append one after another and the
     sequence has no gaps; a rolled-back transaction leaves no event behind.
+
+    Three statements: lock the head, insert the event, move the head. Inside the caller's
+    transaction there is no savepoint: if one of them fails,
+    the caller's atomic block can only roll back (Django refuses further queries in it, and
+    its commit), so a failed operation never leaves its event behind, nor an event without its
+    operation.
     """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=head.pk)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=(
-                actor.get_username() if actor is not None and actor.is_authenticated else "system"
-            ),
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            region_code=region_code,
-            changes=_json_safe(changes or {}),
-            ip_address=request_ip.get(),
-            reason=reason,
-            prev_hash=head.last_hash or GENESIS,
-        )
+    user = actor if actor is not None and actor.is_authenticated else None
+    event = AuditEvent(
+        actor=user,
+        actor_label=user.get_username() if user is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        region_code=region_code,
+        changes=_json_safe(changes or {}),  # a value it cannot encode fails before any write
+        ip_address=request_ip.get(),
+        reason=reason,
+    )
+    with transaction.atomic(savepoint=False):
+        seq, last_hash = _lock_head()
+        event.seq = seq + 1
+        event.occurred_at = timezone.now()
+        event.prev_hash = last_hash or GENESIS
         event.hash = compute_hash(event)
-        event.save()
-        AuditChainHead.objects.filter(pk=head.pk).update(seq=event.seq, last_hash=event.hash)
+        _append(event)
     return event
+
+
+def _append(event: AuditEvent) -> None:
+    """Insert the event and move the head to it (the caller holds the head's lock)."""
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(seq=event.seq, last_hash=event.hash)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ maker-checker and a required reason, runs it, and in the same transaction writes
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
@@ -53,9 +56,14 @@ def case_number_next(*, prefix: str) -> str:
     The sequence row is locked, so concurrent filings get distinct numbers; call it inside
     the transaction that creates the case so a rolled-back filing does not use a number.
     """
-    with transaction.atomic():
-        CaseNumberSequence.objects.get_or_create(prefix=prefix)
-        sequence = CaseNumberSequence.objects.select_for_update().get(prefix=prefix)
+    with transaction.atomic(savepoint=False):
+        locked = CaseNumberSequence.objects.select_for_update().filter(prefix=prefix)
+        sequence = next(iter(locked), None)
+        if sequence is None:  # the prefix's first case: a concurrent first one waits here
+            CaseNumberSequence.objects.bulk_create(
+                [CaseNumberSequence(prefix=prefix)], ignore_conflicts=True
+            )
+            sequence = locked.get()
         sequence.last += 1
         sequence.save(update_fields=["last"])
     return f"{prefix}-{sequence.last:05d}"
@@ -203,7 +211,14 @@ def transition_apply(
     3. run the transition method with `actor` and `kwargs` (it may refuse too; what it
        returns, a dict, is added to the step's payload) and save the case;
     4. write the CaseStep, move the open Task, append the audit event.
-    The caller's `case` instance is stale afterwards: use the returned one.
+    The caller's `case` instance is stale afterwards: use the returned one. Rows it already
+    loaded through its foreign keys (its region, …) are reused while the locked row still
+    points at them.
+
+    Inside the caller's transaction there is no savepoint: a refusal (steps 1–3) writes
+    nothing and leaves that transaction usable; a failure while writing (step 3's save, 4)
+    leaves the caller's atomic block able only to roll back. Eight statements when the
+    case's region is loaded, plus the checks' own reads (maker-checker, recusal).
     """
     reason = (reason or "").strip()
     note = (note or "").strip()
@@ -213,11 +228,17 @@ def transition_apply(
             field="reason",
         )
     model = type(case)
-    with transaction.atomic():
-        try:
-            locked = model._default_manager.select_for_update().get(pk=case.pk)
-        except model.DoesNotExist:
-            raise Conflict(_("The case no longer exists."), code="case_missing") from None
+    # No savepoint inside the caller's transaction: until the case's UPDATE nothing is
+    # written (the lock and the checks only read; a transition's body only sets fields of
+    # the row, ADR 0017), so a refusal leaves that transaction usable, the case row locked
+    # until it ends. The writes run in atomic(savepoint=False) below.
+    in_caller = transaction.get_connection().in_atomic_block
+    with nullcontext() if in_caller else transaction.atomic():
+        rows = list(model._default_manager.select_for_update().filter(pk=case.pk).order_by())
+        if not rows:
+            raise Conflict(_("The case no longer exists."), code="case_missing")
+        locked = rows[0]
+        _reuse_related(locked, case)
         method: Any = getattr(locked, transition, None)
         if getattr(method, "_django_fsm", None) is None:
             raise ValidationFailed(
@@ -264,29 +285,48 @@ def transition_apply(
                 _("The step “%(transition)s” is not possible now.") % {"transition": transition},
                 code="transition_not_allowed",
             ) from None
-        at = timezone.now()
-        locked.state_changed_at = at
-        try:
-            locked.save()
-        except ConcurrentTransition:
-            raise Conflict(
-                _("Someone else changed this case at the same time; reload it and try again."),
-                code="concurrent_transition",
-            ) from None
         step_payload = dict(payload or {})
         if isinstance(result, dict):
             step_payload.update(result)
-        _write_step(
-            case=locked,
-            actor=actor,
-            transition=transition,
-            from_state=from_state,
-            reason=reason,
-            note=note,
-            payload=step_payload,
-            at=at,
-        )
+        at = timezone.now()
+        locked.state_changed_at = at
+        # The case, its step, its task and the audit event: if one of them fails, the
+        # caller's atomic block can only roll back (Django refuses further queries in it,
+        # and its commit), so a step is never half recorded.
+        with transaction.atomic(savepoint=False):
+            try:
+                locked.save()
+            except ConcurrentTransition:
+                raise Conflict(
+                    _("Someone else changed this case at the same time; reload it and try again."),
+                    code="concurrent_transition",
+                ) from None
+            _write_step(
+                case=locked,
+                actor=actor,
+                transition=transition,
+                from_state=from_state,
+                reason=reason,
+                note=note,
+                payload=step_payload,
+                at=at,
+            )
     return locked
+
+
+@functools.cache
+def _foreign_keys(model: type[Model]) -> tuple[Any, ...]:
+    return tuple(f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one)
+
+
+def _reuse_related(locked: Model, case: Model) -> None:
+    """Give the locked re-read the rows the caller's instance already loaded (its region,
+    programme, …) when it still points at the same ones, instead of loading them again.
+    Only the case row is locked and re-read; the rows it points to are read, not locked,
+    either way."""
+    for field in _foreign_keys(type(case)):
+        if field.is_cached(case) and getattr(case, field.attname) == getattr(locked, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(case))
 
 
 def calendar_day_enter(
