@@ -4,16 +4,20 @@ One source per programme that pays cash every month (dibao, tekun). The marginal
 (低保边缘家庭) gets special assistance but no monthly cash, so it has no source. A source
 reads the county's payable enrolments of the month with one query (the selector
 ``enrolments_payable`` honours the start month, suspension, the stop and the graduated-exit
-end month) and the heads' active payee accounts with a second one, into numpy arrays.
-Enrolments whose head has no active account get account 0: the kernel rejects those rows
-and reports them as rejected in the batch result.
+end month) with, for each, its head's active payee account (a correlated subquery), into
+numpy arrays. Enrolments whose head has no active account get account 0: the kernel
+rejects those rows and reports them as rejected in the batch result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
+from django.db import connection
+from django.db.models import BigIntegerField, F, OuterRef, Subquery
+from django.db.models.functions import Cast, Coalesce
 
 from minzheng.domains.assistance.selectors.casework import enrolments_payable
 from minzheng.kernel.payments.entitlements import Entitlements
@@ -30,26 +34,78 @@ NO_ACCOUNT = 0
 
 
 def head_accounts(household_ids: np.ndarray) -> np.ndarray:
-    """Each household's head's active payee account id (0 when none), aligned to the input."""
+    """Each household's head's active payee account id (0 when none), aligned to the input.
+
+    One set-based query for all of them: the ids go in as one parameter (an array on
+    PostgreSQL, a JSON array on SQLite), joined to the current heads and their active
+    accounts; the newest account (the highest id) wins. (For 30,000 households: 0.1–0.26 s
+    on PostgreSQL, where two ``IN`` lists of 30,000 parameters took 0.3–0.8 s.) The monthly
+    entitlements do not need it: their query carries the account (``_head_account``).
+    """
     if not len(household_ids):
         return np.zeros(0, dtype=np.int64)
-    ids = household_ids.tolist()
-    heads = dict(
-        Membership.objects.filter(
-            household_id__in=ids, relation=Relation.HEAD, end_date__isnull=True
-        ).values_list("household_id", "person_id")
+    ids: str
+    if connection.vendor == "postgresql":
+        source = (
+            "SELECT household_id, n FROM unnest(%s::int8[]) WITH ORDINALITY AS u(household_id, n)"
+        )
+        # The array in its text form: adapting 30,000 Python ints one by one costs more.
+        ids = "{" + ",".join(map(str, household_ids.tolist())) + "}"
+    else:
+        source = "SELECT CAST(value AS INTEGER) AS household_id, key AS n FROM json_each(%s)"
+        ids = json.dumps(household_ids.tolist())
+    sql = (
+        f"SELECT h.n, COALESCE(MAX(a.id), {NO_ACCOUNT}) FROM ({source}) h"  # noqa: S608
+        f" LEFT JOIN {Membership._meta.db_table} m ON m.household_id = h.household_id"
+        "  AND m.relation = %s AND m.end_date IS NULL"
+        f" LEFT JOIN {PayeeAccount._meta.db_table} a ON a.person_id = m.person_id"
+        "  AND a.status = %s"
+        " GROUP BY h.n ORDER BY h.n"
     )
-    # Ascending ids: the newest active account of a person wins in the dict.
-    accounts = dict(
-        PayeeAccount.objects.filter(person_id__in=list(heads.values()), status=AccountStatus.ACTIVE)
-        .order_by("id")
-        .values_list("person_id", "id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, Relation.HEAD, AccountStatus.ACTIVE])
+        rows = cursor.fetchall()
+    return np.fromiter((account for _n, account in rows), dtype=np.int64, count=len(rows))
+
+
+def _head_account() -> Subquery:
+    """The active payee account of the current head of the outer row's household (the
+    unique constraints allow one current head per household and one active account per
+    person), as a correlated subquery."""
+    head = Membership.objects.filter(
+        household_id=OuterRef(OuterRef("household_id")),
+        relation=Relation.HEAD,
+        end_date__isnull=True,
+    ).order_by().values("person_id")[:1]
+    return Subquery(
+        PayeeAccount.objects.filter(person_id=Subquery(head), status=AccountStatus.ACTIVE)
+        .order_by()
+        .values("id")[:1]
     )
-    return np.fromiter(
-        (accounts.get(heads.get(h, NO_ACCOUNT), NO_ACCOUNT) for h in ids),
-        dtype=np.int64,
-        count=len(ids),
+
+
+def _columns(
+    *, county: str, month: dt.date, programme: str, accounts: bool
+) -> tuple[np.ndarray, ...]:
+    # The amount comes as whole fen (an integer), not as a Decimal to convert row by row.
+    qs = enrolments_payable(month=month, county=county, programme=programme).annotate(
+        amount_fen=Cast(F("monthly_amount") * 100, BigIntegerField())
     )
+    fields = ["household_id", "amount_fen", "covered_count", "region_id"]
+    if accounts:
+        qs = qs.annotate(payee_account=Coalesce(_head_account(), NO_ACCOUNT))
+        fields.append("payee_account")
+    rows = list(qs.values_list(*fields))
+    n = len(rows)
+    columns: list[np.ndarray] = [
+        np.fromiter((r[0] for r in rows), dtype=np.int64, count=n),
+        np.fromiter((r[1] for r in rows), dtype=np.int64, count=n),
+        np.fromiter((r[2] for r in rows), dtype=np.int16, count=n),
+        np.fromiter((r[3] for r in rows), dtype=np.int64, count=n),
+    ]
+    if accounts:
+        columns.append(np.fromiter((r[4] for r in rows), dtype=np.int64, count=n))
+    return tuple(columns)
 
 
 def enrolment_columns(
@@ -57,37 +113,25 @@ def enrolment_columns(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(household ids, amounts in fen, members covered, region ids) of the month's payable
     enrolments of a programme in a county, ordered by enrolment."""
-    rows = list(
-        enrolments_payable(month=month, county=county, programme=programme).values_list(
-            "household_id", "monthly_amount", "covered_count", "region_id"
-        )
+    households, amounts, members, regions = _columns(
+        county=county, month=month, programme=programme, accounts=False
     )
-    n = len(rows)
-    households = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    amounts = np.fromiter((int(r[1] * 100) for r in rows), dtype=np.int64, count=n)
-    members = np.fromiter((r[2] for r in rows), dtype=np.int16, count=n)
-    regions = np.fromiter((r[3] for r in rows), dtype=np.int64, count=n)
     return households, amounts, members, regions
 
 
 def monthly_entitlements(programme: str, county: str, month: dt.date) -> Entitlements:
-    """The month's entitlements of ``programme`` in ``county``: one row per enrolled household."""
-    households, amounts, members, regions = enrolment_columns(
-        county=county, month=month.replace(day=1), programme=programme
+    """The month's entitlements of ``programme`` in ``county``: one row per enrolled household
+    that is paid, with its head's active payee account, from one query."""
+    households, amounts, members, regions, accounts = _columns(
+        county=county, month=month.replace(day=1), programme=programme, accounts=True
     )
     paying = amounts > 0
-    households, amounts, members, regions = (
-        households[paying],
-        amounts[paying],
-        members[paying],
-        regions[paying],
-    )
     return Entitlements(
-        beneficiary_ids=households,
-        payee_account_ids=head_accounts(households),
-        amounts_fen=amounts,
-        members=members,
-        region_ids=regions,
+        beneficiary_ids=households[paying],
+        payee_account_ids=accounts[paying],
+        amounts_fen=amounts[paying],
+        members=members[paying],
+        region_ids=regions[paying],
         beneficiary_kind=BeneficiaryKind.HOUSEHOLD,
     )
 

@@ -138,3 +138,38 @@ def test_start_month_and_graduated_exit_end_are_honoured(enrolled):
         )
     )
     assert others == [_month(exiting, k) for k in range(5)]
+
+
+def test_the_head_s_current_account_is_paid_and_both_look_ups_agree(enrolled):
+    """A head who replaces an account is paid on the new one; the monthly entitlements'
+    account (one query with the enrolments) and head_accounts (the back pay's look-up, in
+    the order asked) give the same accounts."""
+    import numpy as np
+
+    from minzheng.domains.assistance.payroll import NO_ACCOUNT, head_accounts
+    from minzheng.kernel.payments.tests.factories import open_account
+
+    _c, made = enrolled
+    paid = made["paid"]
+    replaced = open_account(paid.head, 600)  # closes the head's previous account
+    month = paid.enrolment.start_month
+
+    entitlements = monthly_entitlements("dibao", NANHU, month)
+
+    by_household = dict(
+        zip(
+            entitlements.beneficiary_ids.tolist(),
+            entitlements.payee_account_ids.tolist(),
+            strict=True,
+        )
+    )
+    assert by_household[paid.enrolment.household_id] == replaced.pk
+    assert by_household[made["couple"].enrolment.household_id] == made["couple"].account.pk
+    assert by_household[made["no_account"].enrolment.household_id] == NO_ACCOUNT
+    assert np.array_equal(
+        head_accounts(entitlements.beneficiary_ids), entitlements.payee_account_ids
+    )
+    assert np.array_equal(
+        head_accounts(entitlements.beneficiary_ids[::-1]), entitlements.payee_account_ids[::-1]
+    )
+    assert len(head_accounts(np.zeros(0, dtype=np.int64))) == 0
