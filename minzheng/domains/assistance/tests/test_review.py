@@ -232,7 +232,7 @@ def test_maker_checker(world):
     both = staff_create(
         actor=None,
         username="both_roles",
-        full_name="both",
+        full_name="何兼办",
         password=PASSWORD,
         grants=[
             (Role.TOWN_CLERK, world.regions[XINJIA]),

@@ -149,7 +149,7 @@ def test_the_sections_keep_to_the_regions_where_the_actor_does_visits(world):
     both = staff_create(
         actor=None,
         username="approver_clerk",
-        full_name="approver_clerk",
+        full_name="何兼办",
         password=PASSWORD,
         grants=[
             (Role.COUNTY_APPROVER, world.regions[NANHU]),  # views 新嘉, does no visits there
