@@ -72,11 +72,15 @@ def _head_account() -> Subquery:
     """The active payee account of the current head of the outer row's household (the
     unique constraints allow one current head per household and one active account per
     person), as a correlated subquery."""
-    head = Membership.objects.filter(
-        household_id=OuterRef(OuterRef("household_id")),
-        relation=Relation.HEAD,
-        end_date__isnull=True,
-    ).order_by().values("person_id")[:1]
+    head = (
+        Membership.objects.filter(
+            household_id=OuterRef(OuterRef("household_id")),
+            relation=Relation.HEAD,
+            end_date__isnull=True,
+        )
+        .order_by()
+        .values("person_id")[:1]
+    )
     return Subquery(
         PayeeAccount.objects.filter(person_id=Subquery(head), status=AccountStatus.ACTIVE)
         .order_by()
