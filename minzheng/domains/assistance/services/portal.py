@@ -96,6 +96,10 @@ MAX_CIRCUMSTANCES = 2000
 MAX_WITHDRAW_REASON = 500
 # Drafts deleted per statement by the clean-up (keeps `IN (...)` lists short on every database).
 PURGE_CHUNK = 500
+# The purge's audit event names at most this many drafts and attachments (the first ones by
+# id); its counts always cover all. A first run over years of abandoned drafts stays one
+# event of bounded size.
+PURGE_AUDIT_IDS = 1000
 
 
 def _kind(document: str) -> str:
@@ -524,6 +528,14 @@ class DraftPurge:
         return asdict(self)
 
 
+def _listed(name: str, ids: list[int]) -> dict[str, Any]:
+    """``{name: the first PURGE_AUDIT_IDS ids}``, and ``{name}_not_listed: how many more``."""
+    listed: dict[str, Any] = {name: ids[:PURGE_AUDIT_IDS]}
+    if len(ids) > PURGE_AUDIT_IDS:
+        listed[f"{name}_not_listed"] = len(ids) - PURGE_AUDIT_IDS
+    return listed
+
+
 def _chunks(ids: list[int], size: int = PURGE_CHUNK) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -619,8 +631,8 @@ def drafts_purge_abandoned(
             changes={
                 **result.as_dict(),
                 "older_than_days": int(days),
-                "draft_ids": ids,
-                "attachment_ids": attachment_ids,
+                **_listed("draft_ids", sorted(ids)),
+                **_listed("attachment_ids", sorted(attachment_ids)),
                 "files_kept": len(names) - len(doomed),
             },
         )

@@ -289,3 +289,22 @@ def test_a_draft_being_saved_is_skipped_by_the_clean_up(c):
     assert skipped.drafts == 0
     assert ApplicationDraft.objects.filter(pk=draft.pk).exists()
     assert portal.drafts_purge_abandoned().drafts == 1
+
+
+def test_the_audit_event_lists_a_bounded_number_of_ids(
+    c, drafts, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A first run over many abandoned drafts writes one event of bounded size: the first
+    ids and how many more, with the counts of all."""
+    monkeypatch.setattr(portal, "PURGE_AUDIT_IDS", 1)
+    old_files = sorted(a.pk for a in files_of(drafts["old"]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = portal.drafts_purge_abandoned()
+
+    event = AuditEvent.objects.get(action=PURGE_EVENT)
+    assert result.attachments == 2 and event.changes["attachments"] == 2
+    assert event.changes["attachment_ids"] == old_files[:1]
+    assert event.changes["attachment_ids_not_listed"] == 1
+    assert event.changes["draft_ids"] == [drafts["old"].pk]
+    assert "draft_ids_not_listed" not in event.changes
