@@ -69,3 +69,31 @@ def vacuum_if_needed(tables: list[str]) -> bool:
         for table in tables:
             cursor.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
     return True
+
+
+def compact(tables: list[str]) -> None:
+    """Rewrite ``tables`` without the empty pages the benchmarks' own clean-ups leave: the
+    payroll and recalculation benchmarks each write and delete 150,000 enrolments and
+    applications per run, which a production table never loses like that. Without it,
+    reading one county's enrolments scanned 170 MB of empty pages. Untimed; PostgreSQL only.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(sql.SQL("VACUUM (FULL, ANALYZE) {}").format(sql.Identifier(table)))
+
+
+def enrolments_by_county(cursor, prefix: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The benchmark's enrolments (case numbers starting with ``prefix``) per county."""
+    cursor.execute(
+        "SELECT county, count(*) FROM assistance_enrolment WHERE case_number LIKE %s"
+        " GROUP BY county ORDER BY county",
+        [prefix + "%"],
+    )
+    return dict(cursor.fetchall())
+
+
+ENROLMENT_TABLES = ["assistance_enrolment", "assistance_assistanceapplication"]

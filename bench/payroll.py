@@ -37,7 +37,12 @@ import numpy as np
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from bench.database import vacuum_if_needed
+from bench.database import (
+    ENROLMENT_TABLES,
+    compact,
+    enrolments_by_county,
+    vacuum_if_needed,
+)
 
 PROGRAMME = "bench.dibao"
 LABEL = "最低生活保障金"
@@ -268,28 +273,11 @@ def _enrol(picked: dict[str, np.ndarray], seed: int) -> dict[str, int]:
                 ENROLMENT_PREFIX + "%",
             ],
         )
-        cursor.execute(
-            "SELECT county, count(*) FROM assistance_enrolment WHERE case_number LIKE %s"
-            " GROUP BY county ORDER BY county",
-            [ENROLMENT_PREFIX + "%"],
-        )
-        by_county = dict(cursor.fetchall())
+        by_county = enrolments_by_county(cursor, ENROLMENT_PREFIX)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE assistance_assistanceapplication")
         cursor.execute("ANALYZE assistance_enrolment")
     return by_county
-
-
-def _compact(tables: list[str]) -> None:
-    """Rewrite ``tables`` without the empty pages that the benchmarks' own clean-ups leave
-    (150,000 enrolments and applications deleted per run; a production table does not lose
-    its rows like that). Without it, reading one county's enrolments scanned 170 MB of empty
-    pages. Untimed; PostgreSQL only."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
 
 
 def _payable_elsewhere(month: dt.date) -> int:
@@ -483,7 +471,7 @@ def run(
     figures = PayrollFigures(month=month or dt.date(2026, 12, 1))
     _cleanup()
     started = time.perf_counter()
-    _compact(["assistance_enrolment", "assistance_assistanceapplication"])
+    compact(ENROLMENT_TABLES)
     maker, checker = _staff()
     picked = _pick_households(households)
     account_ids, numbers = _create_accounts(picked, seed)

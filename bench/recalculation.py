@@ -41,7 +41,7 @@ from decimal import Decimal
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from bench.database import vacuum_if_needed
+from bench.database import ENROLMENT_TABLES, compact, enrolments_by_county, vacuum_if_needed
 from bench.determination import WORKERS, _run_chunk
 from bench.payroll import _staff
 
@@ -156,12 +156,7 @@ def _enrol(month: dt.date, households: int) -> dict[str, int]:
             " WHERE a.case_number LIKE %s",
             [now, now, month, month, PREFIX + "%"],
         )
-        cursor.execute(
-            "SELECT county, count(*) FROM assistance_enrolment WHERE case_number LIKE %s"
-            " GROUP BY county ORDER BY county",
-            [PREFIX + "%"],
-        )
-        by_county = dict(cursor.fetchall())
+        by_county = enrolments_by_county(cursor, PREFIX)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE assistance_enrolment")
         cursor.execute("ANALYZE assistance_review")
@@ -264,6 +259,7 @@ def run(*, households: int = 150_000, county: str = COUNTY) -> RecalculationFigu
         figures.determined = _determined(month)
         if not figures.determined:
             return figures
+        compact(ENROLMENT_TABLES)
         figures.enrolled_by_county = _enrol(month, households)
         figures.enrolled = sum(figures.enrolled_by_county.values())
         vacuum_if_needed([Enrolment._meta.db_table, Review._meta.db_table])
