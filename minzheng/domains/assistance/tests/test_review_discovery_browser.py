@@ -41,6 +41,7 @@ from minzheng.web.backoffice.tests.test_browser import (  # noqa: F401 - the bro
     browser,
     log_in,
     open_page,
+    save_screenshot,
 )
 
 pytestmark = [
@@ -52,9 +53,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "review_discover
 
 
 def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-page
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    save_screenshot(page, SCREENSHOTS, name)
 
 
 def _review(enrolment: Any, due: dt.date) -> Review:

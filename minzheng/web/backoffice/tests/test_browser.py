@@ -69,6 +69,14 @@ def open_page(browser: Any, *, width: int = 1366, height: int = 900) -> Any:
     return page
 
 
+def save_screenshot(page: Any, folder: Path, name: str) -> None:
+    """The whole page as ``folder/name.png``, scrolled to the top first (else the sticky
+    header lands mid-page)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
 def log_in(page: Any, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/login/")
     assert "工作人员登录" in page.content()
