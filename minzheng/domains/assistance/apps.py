@@ -14,11 +14,13 @@ class AssistanceConfig(AppConfig):
         )
         from minzheng.domains.assistance.services import (
             discovery,  # noqa: F401 - registers the discovery and visit job kinds
+            payee,
             review,
         )
         from minzheng.kernel.verification.hooks import register_batch_imported
 
         register_batch_imported("assistance.reviews", review.batch_imported)
+        payee.register_hooks()  # the enrolments' payee accounts follow the register
 
         # 码上办: anyone with an application's case number (or its QR code) reads its status.
         from minzheng.domains.assistance.selectors.portal import application_public_status

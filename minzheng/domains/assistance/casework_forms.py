@@ -56,6 +56,21 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500, widget=_area())
 
 
+class PayeeForm(forms.Form):
+    """The enrolment's payee account: one of the household's members' active accounts."""
+
+    account = forms.TypedChoiceField(
+        label=_("Payee account"),
+        coerce=int,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=_area())
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = choices  # type: ignore[attr-defined]
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=_area())
 

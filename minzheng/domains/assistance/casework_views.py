@@ -34,6 +34,7 @@ from minzheng.domains.assistance.casework_forms import (
     CounterFilingForm,
     InvestigateForm,
     NoteForm,
+    PayeeForm,
     ReasonForm,
     ReturnForm,
     TownReviewForm,
@@ -359,6 +360,11 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
         timeline, labels=STEPS_LABELS, states=_STATE_LABELS, actor_name=_actor_name
     )
     task = workflow_selectors.case_open_task(case=application)
+    enrolment = (
+        Enrolment.objects.select_related("payee_account", "region")
+        .filter(application=application)
+        .first()
+    )
     return page(
         request,
         "assistance/casework/detail.html",
@@ -374,7 +380,13 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
                 {"visit": visit, "signers": [str(visit.first_signer), str(visit.second_signer)]}
                 for visit in application.visits.select_related("first_signer", "second_signer")
             ],
-            "enrolment": Enrolment.objects.filter(application=application).first(),
+            "enrolment": enrolment,
+            "payee": enrolment.payee_account if enrolment else None,
+            "payee_form": (
+                PayeeForm(prefix="payee", choices=_payee_choices(enrolment))
+                if enrolment and has_perm(actor, Perm.PAYMENTS_PAYEE_CHANGE, enrolment.region)
+                else None
+            ),
             "authorisations": [
                 {
                     "member": mask_name(authorisation.person.name),
@@ -395,6 +407,15 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     )
 
 
+def _form_errors(form: forms.Form) -> str:
+    """A refused form as one message: each field's label with its errors."""
+    return "; ".join(
+        (f"{form.fields[name].label}: " if name in form.fields else "")
+        + " ".join(str(error) for error in errs)
+        for name, errs in form.errors.items()
+    )
+
+
 @require_POST
 @staff_view(Perm.ASSISTANCE_VIEW)
 def application_step(request: HttpRequest, case_number: str, step: str) -> HttpResponse:
@@ -407,12 +428,7 @@ def application_step(request: HttpRequest, case_number: str, step: str) -> HttpR
         raise NotFound(_("No such step."), code="unknown_step")
     form = declared.form(request.POST, prefix=step)
     if not form.is_valid():
-        errors = "; ".join(
-            (f"{form.fields[name].label}: " if name in form.fields else "")
-            + " ".join(str(error) for error in errs)
-            for name, errs in form.errors.items()
-        )
-        messages.error(request, errors)
+        messages.error(request, _form_errors(form))
         return redirect(target)
     try:
         declared.perform(actor, application, form.cleaned_data)
@@ -422,6 +438,45 @@ def application_step(request: HttpRequest, case_number: str, step: str) -> HttpR
         messages.error(request, str(error.message))
         return redirect(target)
     messages.success(request, _("The step was recorded."))
+    return redirect(target)
+
+
+def _payee_choices(enrolment: Enrolment) -> list[tuple[int, str]]:
+    """The household's members' active accounts, masked: holder, bank, account number."""
+    return [
+        (
+            account.pk,
+            f"{account.holder_name_masked} · {account.bank_name} · {account.account_number_masked}",
+        )
+        for account in services.payee_choices(enrolment)
+    ]
+
+
+@require_POST
+@staff_view(Perm.ASSISTANCE_VIEW)
+def enrolment_payee(request: HttpRequest, case_number: str) -> HttpResponse:
+    """Choose the enrolment's payee account (发放账户), with a reason; refusals as messages."""
+    actor = actor_of(request)
+    application = _application(actor, case_number)
+    target = reverse("assistance:case", args=[application.case_number])
+    enrolment = Enrolment.objects.filter(application=application).first()
+    if enrolment is None:
+        raise NotFound(_("This application has no enrolment."), code="enrolment_not_found")
+    form = PayeeForm(request.POST, prefix="payee", choices=_payee_choices(enrolment))
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(target)
+    account = next(
+        a for a in services.payee_choices(enrolment) if a.pk == form.cleaned_data["account"]
+    )
+    try:
+        services.enrolment_payee_set(
+            actor=actor, enrolment=enrolment, account=account, reason=form.cleaned_data["reason"]
+        )
+    except ApplicationError as error:
+        messages.error(request, str(error.message))
+        return redirect(target)
+    messages.success(request, _("The payee account was changed."))
     return redirect(target)
 
 

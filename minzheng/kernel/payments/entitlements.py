@@ -1,4 +1,5 @@
-"""What a domain hands the payments kernel: a month's entitlements as columns (numpy arrays).
+"""What a domain hands the payments kernel: a month's entitlements as columns (numpy arrays),
+or, for the monthly payroll, as a query the database runs itself (``EntitlementQuery``).
 
 Amounts are integer fen (分), so no float ever touches money. One row per beneficiary (and,
 for back pay, per month made up). The kernel never imports a domain: a domain registers an
@@ -11,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -100,3 +102,23 @@ class Entitlements:
             beneficiary_kind=self.beneficiary_kind,
             for_months=None if self.for_months is None else self.for_months[picked],
         )
+
+
+@dataclass(frozen=True)
+class EntitlementQuery:
+    """A month's entitlements as a SELECT that the payments writer runs inside the database
+    (``INSERT INTO`` its staging table ``… SELECT``), so that no row passes through Python.
+
+    Its columns, in this order: beneficiary id, payee account id (0 when none), amount in
+    fen (an integer, > 0), members, region id; one row per beneficiary. ``sql`` takes
+    ``params`` the way ``cursor.execute`` does (``%s`` placeholders), e.g. from
+    ``QuerySet.query.sql_with_params()``.
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    beneficiary_kind: str = BeneficiaryKind.HOUSEHOLD
+
+    def __post_init__(self) -> None:
+        if self.beneficiary_kind not in BeneficiaryKind.values:
+            raise ValueError(f"unknown beneficiary kind {self.beneficiary_kind}")

@@ -26,8 +26,13 @@ from minzheng.common.errors import Conflict, PermissionRefused, ValidationFailed
 from minzheng.common.masking import mask_name
 from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.audit.services import audit_record
-from minzheng.kernel.payments import bankfile
-from minzheng.kernel.payments.entitlements import Entitlements, month_index, month_of_index
+from minzheng.kernel.payments import bankfile, hooks
+from minzheng.kernel.payments.entitlements import (
+    EntitlementQuery,
+    Entitlements,
+    month_index,
+    month_of_index,
+)
 from minzheng.kernel.payments.models import (
     ACCOUNT_NUMBER_PURPOSE,
     AccountStatus,
@@ -137,6 +142,7 @@ def payee_account_create(
                 "replaces": [old.pk for old in previous],
             },
         )
+        hooks.account_recorded(account)
     return account
 
 
@@ -302,7 +308,7 @@ def payment_batch_generate(
     programme: str,
     county: Region | str,
     month: dt.date,
-    entitlements: Entitlements,
+    entitlements: Entitlements | EntitlementQuery,
     label: str | None = None,
     kind: str = LineKind.REGULAR,
 ) -> GenerationResult:
@@ -323,16 +329,18 @@ def payment_batch_generate(
     )
     if kind not in (LineKind.REGULAR, LineKind.BACK_PAY):
         raise ValidationFailed(_("Unknown kind of payment."), field="kind")
-    if kind == LineKind.BACK_PAY and entitlements.for_months is None:
+    if kind == LineKind.BACK_PAY and getattr(entitlements, "for_months", None) is None:
         raise ValidationFailed(_("Back pay needs the month it makes up."), field="for_months")
-    keys = entitlements.beneficiary_ids
-    if entitlements.for_months is not None:
-        keys = keys * 10_000 + entitlements.for_months
-    ordered = np.sort(keys)  # a neighbour check: several times cheaper than np.unique
-    if (ordered[1:] == ordered[:-1]).any():
-        raise ValidationFailed(
-            _("A beneficiary appears more than once for the same month."), field="entitlements"
-        )
+    if isinstance(entitlements, Entitlements):  # a query's rows are checked once staged
+        keys = entitlements.beneficiary_ids
+        if entitlements.for_months is not None:
+            keys = keys * 10_000 + entitlements.for_months
+        ordered = np.sort(keys)  # a neighbour check: several times cheaper than np.unique
+        if (ordered[1:] == ordered[:-1]).any():
+            raise ValidationFailed(
+                _("A beneficiary appears more than once for the same month."),
+                field="entitlements",
+            )
     with transaction.atomic():
         final: PaymentBatch | None = None
         try:

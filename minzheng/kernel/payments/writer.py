@@ -1,7 +1,10 @@
 """The bulk path that writes payment lines: stage the entitlements, then one INSERT … SELECT.
 
-1. the entitlements go into a temporary staging table: on PostgreSQL a binary COPY whose
-   rows numpy builds in one go (every column fixed width); on SQLite ``executemany``;
+1. the entitlements go into a temporary staging table: arrays on PostgreSQL by a binary COPY
+   whose rows numpy builds in one go (every column fixed width), on SQLite by
+   ``executemany``; an ``EntitlementQuery`` by ``INSERT INTO staging … SELECT`` inside the
+   database (the monthly payroll: no row passes through Python, and one statement counts
+   the staged rows, their total and repeated beneficiaries);
 2. one ``INSERT INTO payments_paymentline … SELECT … ON CONFLICT DO NOTHING`` joins the staging
    rows to the active payee accounts (taking the snapshot: holder, account ciphertext, bank)
    and to the regions of the county. The unique constraint on the line decides, inside the
@@ -23,8 +26,10 @@ from typing import Any
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from minzheng.kernel.payments.entitlements import Entitlements, month_index
+from minzheng.common.errors import ValidationFailed
+from minzheng.kernel.payments.entitlements import EntitlementQuery, Entitlements, month_index
 
 STAGING = "payments_staging"
 _LINE_COLUMNS = (
@@ -95,9 +100,7 @@ def _copy_payload(entitlements: Entitlements, for_months: np.ndarray) -> bytes:
     return header + rows.tobytes() + struct.pack(">h", -1)
 
 
-def stage(cursor: object, entitlements: Entitlements, month: dt.date) -> str:
-    """Load the entitlements into the staging table; returns its qualified name."""
-    table = _staging_table(cursor)
+def _stage_arrays(cursor: Any, table: str, entitlements: Entitlements, month: dt.date) -> None:
     for_months = (
         entitlements.for_months
         if entitlements.for_months is not None
@@ -105,23 +108,59 @@ def stage(cursor: object, entitlements: Entitlements, month: dt.date) -> str:
     )
     if connection.vendor == "postgresql":
         copy_sql = f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-        with cursor.cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]
+        with cursor.cursor.copy(copy_sql) as copy:
             copy.write(_copy_payload(entitlements, for_months))
-    else:
-        rows = zip(
-            entitlements.beneficiary_ids.tolist(),
-            entitlements.payee_account_ids.tolist(),
-            entitlements.amounts_fen.tolist(),
-            entitlements.members.tolist(),
-            entitlements.region_ids.tolist(),
-            for_months.tolist(),
-            strict=True,
+        return
+    rows = zip(
+        entitlements.beneficiary_ids.tolist(),
+        entitlements.payee_account_ids.tolist(),
+        entitlements.amounts_fen.tolist(),
+        entitlements.members.tolist(),
+        entitlements.region_ids.tolist(),
+        for_months.tolist(),
+        strict=True,
+    )
+    cursor.executemany(
+        f"INSERT INTO {table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+        list(rows),
+    )
+
+
+def _stage_query(
+    cursor: Any, table: str, query: EntitlementQuery, month: dt.date
+) -> tuple[int, int]:
+    """Run the query into the staging table; returns (rows staged, their total in fen).
+
+    A beneficiary the query gives twice is refused, as ``payment_batch_generate`` refuses
+    it in arrays (the unique key of the lines would otherwise keep the first silently).
+    """
+    cursor.execute(
+        f"INSERT INTO {table} ({_COLUMNS}) SELECT q.*, %s FROM ({query.sql}) q",  # noqa: S608
+        [month_index(month), *query.params],  # the constant comes first in the statement
+    )
+    cursor.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(amount_fen), 0), COUNT(DISTINCT beneficiary_id)"  # noqa: S608
+        f" FROM {table}"
+    )
+    staged, total_fen, distinct = cursor.fetchone()
+    if distinct != staged:
+        raise ValidationFailed(
+            _("A beneficiary appears more than once for the same month."), field="entitlements"
         )
-        cursor.executemany(  # type: ignore[attr-defined]
-            f"INSERT INTO {table} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
-            list(rows),
-        )
-    return table
+    return int(staged), int(total_fen)
+
+
+def stage(
+    cursor: Any, entitlements: Entitlements | EntitlementQuery, month: dt.date
+) -> tuple[str, int, int]:
+    """Load the entitlements into the staging table; returns its qualified name, the rows
+    staged and their total in fen."""
+    table = _staging_table(cursor)
+    if isinstance(entitlements, EntitlementQuery):
+        staged, total_fen = _stage_query(cursor, table, entitlements, month)
+        return table, staged, total_fen
+    _stage_arrays(cursor, table, entitlements, month)
+    return table, len(entitlements), int(entitlements.amounts_fen.sum())
 
 
 def _for_month_sql() -> str:
@@ -164,13 +203,13 @@ def write_lines(
     kind: str,
     month: dt.date,
     county_path: str,
-    entitlements: Entitlements,
+    entitlements: Entitlements | EntitlementQuery,
 ) -> WriteResult:
     """Stage ``entitlements`` and insert every line not yet there; see the module docstring."""
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        table = stage(cursor, entitlements, month)
+        table, staged, staged_fen = stage(cursor, entitlements, month)
         valid = (
             f"FROM {table} s"
             " JOIN payments_payeeaccount a ON a.id = s.payee_account_id AND a.status = 'active'"
@@ -207,18 +246,18 @@ def write_lines(
         else:
             cursor.execute(f"{insert}{select} ON CONFLICT DO NOTHING", params)
             inserted = cursor.rowcount
-        if inserted == len(entitlements):
+        if inserted == staged:
             valid_count = inserted  # the usual first run: every row valid, none paid before
             if connection.vendor == "postgresql":
                 # A staged row makes at most one line (the joins are on primary keys), so
                 # the lines' total is the input's.
-                inserted_fen = int(entitlements.amounts_fen.sum())
+                inserted_fen = staged_fen
         else:
             cursor.execute(f"SELECT COUNT(*) {valid}", [county_path + "%"])
             valid_count = cursor.fetchone()[0]
     return WriteResult(
-        staged=len(entitlements),
+        staged=staged,
         inserted=inserted,
-        rejected=len(entitlements) - valid_count,
+        rejected=staged - valid_count,
         inserted_fen=inserted_fen,
     )

@@ -15,6 +15,7 @@ from minzheng.common.masking import mask_id_number
 from minzheng.common.pinyin import name_initials, name_pinyin
 from minzheng.kernel.accounts.permissions import Perm, has_perm
 from minzheng.kernel.audit.services import audit_record
+from minzheng.kernel.people import hooks
 from minzheng.kernel.people.id_numbers import parse_id_number
 from minzheng.kernel.people.models import (
     ID_NUMBER_PURPOSE,
@@ -174,6 +175,8 @@ def person_update(*, actor: User | None, person: Person, **changes: Any) -> Pers
                 region_code=locked.residence_region.code,
                 changes=summary,
             )
+            if "death_date" in summary and summary["death_date"][0] is None:
+                hooks.person_died(locked.pk)
     return locked
 
 
@@ -310,6 +313,7 @@ def household_end_membership(
             changes={"person": locked.person_id, "end_date": end_date},
             reason=reason,
         )
+        hooks.member_left(locked.household_id, locked.person_id)
     return locked
 
 

@@ -839,6 +839,17 @@ class Enrolment(CaseModel):
         protected=True,
     )
     assessment = models.JSONField(_("assessment at approval"), default=dict, blank=True)
+    # The payee account (发放账户): the head's active account at approval, kept current by
+    # the hooks in services/payee.py; None when the household has none (the payroll then
+    # rejects it and the case page asks for one).
+    payee_account = models.ForeignKey(
+        "payments.PayeeAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payee account"),
+    )
 
     class Meta:
         ordering = ["-id"]

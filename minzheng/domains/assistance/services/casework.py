@@ -29,6 +29,7 @@ from minzheng.domains.assistance.models.casework import (
     RelativeRelation,
     VisitRecord,
 )
+from minzheng.domains.assistance.services.payee import payee_default
 from minzheng.kernel.accounts.models import Role, UserKind
 from minzheng.kernel.accounts.permissions import Perm, grants, has_perm, scope_paths
 from minzheng.kernel.audit.services import audit_record
@@ -584,6 +585,7 @@ def _enrol(
         start_month=start_month,
         end_month=None if application.programme.recurring else start_month,
         assessment=assessment,
+        payee_account=payee_default(application.household),
     )
     enrolment.members_covered.set(covered_ids)
     case_open(

@@ -28,8 +28,8 @@ from minzheng.domains.assistance.determination import (
 )
 from minzheng.domains.assistance.payroll import (
     MONTHLY_PROGRAMMES,
+    enrolment_accounts,
     enrolment_columns,
-    head_accounts,
 )
 from minzheng.kernel.audit.services import audit_record
 from minzheng.kernel.payments.entitlements import Entitlements, month_index
@@ -158,11 +158,11 @@ def enrolment_back_pay(
             )
         )
     households = np.concatenate([c[0] for c in columns])
-    # One look-up per household, not per (household, month) row.
+    # One look-up per household, not per (household, month) row: its enrolment's payee.
     distinct, row_of = np.unique(households, return_inverse=True)
     due_all = Entitlements(
         beneficiary_ids=households,
-        payee_account_ids=head_accounts(distinct)[row_of],
+        payee_account_ids=enrolment_accounts(programme, distinct)[row_of],
         amounts_fen=np.concatenate([c[1] for c in columns]),
         members=np.concatenate([c[2] for c in columns]).astype(np.int16),
         region_ids=np.concatenate([c[3] for c in columns]),

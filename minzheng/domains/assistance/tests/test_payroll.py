@@ -140,13 +140,18 @@ def test_start_month_and_graduated_exit_end_are_honoured(enrolled):
     assert others == [_month(exiting, k) for k in range(5)]
 
 
-def test_the_head_s_current_account_is_paid_and_both_look_ups_agree(enrolled):
-    """A head who replaces an account is paid on the new one; the monthly entitlements'
-    account (one query with the enrolments) and head_accounts (the back pay's look-up, in
-    the order asked) give the same accounts."""
+def test_the_enrolment_s_payee_account_is_paid_and_every_look_up_agrees(enrolled):
+    """A head who replaces an account is paid on the new one (the enrolment follows); the
+    monthly entitlements' accounts (the enrolments' own), ``enrolment_accounts`` (the back
+    pay's look-up) and ``head_accounts`` (the default at approval) agree, in the order
+    asked."""
     import numpy as np
 
-    from minzheng.domains.assistance.payroll import NO_ACCOUNT, head_accounts
+    from minzheng.domains.assistance.payroll import (
+        NO_ACCOUNT,
+        enrolment_accounts,
+        head_accounts,
+    )
     from minzheng.kernel.payments.tests.factories import open_account
 
     _c, made = enrolled
@@ -166,10 +171,9 @@ def test_the_head_s_current_account_is_paid_and_both_look_ups_agree(enrolled):
     assert by_household[paid.enrolment.household_id] == replaced.pk
     assert by_household[made["couple"].enrolment.household_id] == made["couple"].account.pk
     assert by_household[made["no_account"].enrolment.household_id] == NO_ACCOUNT
-    assert np.array_equal(
-        head_accounts(entitlements.beneficiary_ids), entitlements.payee_account_ids
-    )
-    assert np.array_equal(
-        head_accounts(entitlements.beneficiary_ids[::-1]), entitlements.payee_account_ids[::-1]
-    )
-    assert len(head_accounts(np.zeros(0, dtype=np.int64))) == 0
+    households = entitlements.beneficiary_ids
+    for look_up in (lambda ids: enrolment_accounts("dibao", ids), head_accounts):
+        assert np.array_equal(look_up(households), entitlements.payee_account_ids)
+        assert np.array_equal(look_up(households[::-1]), entitlements.payee_account_ids[::-1])
+        assert len(look_up(np.zeros(0, dtype=np.int64))) == 0
+    assert enrolment_accounts("tekun", households[:1]).tolist() == [NO_ACCOUNT]

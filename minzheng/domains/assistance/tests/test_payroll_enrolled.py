@@ -195,13 +195,13 @@ def test_the_amounts_due_read_only_the_enrolled_households(world, county, monkey
     # household for all the months.
     reads.clear()
     accounts_asked: list[list[int]] = []
-    head_accounts = payroll_services.head_accounts
+    enrolment_accounts = payroll_services.enrolment_accounts
 
-    def spy_accounts(households: np.ndarray) -> np.ndarray:
+    def spy_accounts(programme: str, households: np.ndarray) -> np.ndarray:
         accounts_asked.append(households.tolist())
-        return head_accounts(households)
+        return enrolment_accounts(programme, households)
 
-    monkeypatch.setattr(payroll_services, "head_accounts", spy_accounts)
+    monkeypatch.setattr(payroll_services, "enrolment_accounts", spy_accounts)
     result = payroll_services.enrolment_back_pay(
         actor=c.approver,
         county=NANHU,

@@ -1,0 +1,35 @@
+"""Named hooks: registered once per name, called in order, exceptions propagate."""
+
+from __future__ import annotations
+
+import pytest
+
+from minzheng.common.hooks import Hooks
+
+
+def test_hooks_are_called_in_order_once_per_name_and_can_be_removed():
+    calls: list[tuple[str, int]] = []
+    hooks: Hooks[[int]] = Hooks("a test")
+    hooks.register("first", lambda n: calls.append(("first", n)))
+    hooks.register("second", lambda n: calls.append(("second", n)))
+    hooks.register("first", lambda n: calls.append(("first again", n)))  # replaces "first"
+
+    hooks(7)
+
+    assert calls == [("first again", 7), ("second", 7)]
+    assert "second" in hooks
+    hooks.unregister("second")
+    hooks.unregister("never registered")
+    hooks(8)
+    assert calls[-1] == ("first again", 8) and len(calls) == 3
+
+
+def test_an_exception_in_a_hook_reaches_the_caller():
+    hooks: Hooks[[]] = Hooks("a test")
+
+    def broken() -> None:
+        raise RuntimeError("refused")
+
+    hooks.register("broken", broken)
+    with pytest.raises(RuntimeError, match="refused"):
+        hooks()
