@@ -205,6 +205,10 @@ def test_the_case_page_shows_the_payee_masked_and_the_clerk_changes_it(couple):
     client.force_login(c.clerk)
     page = _case_page(client, enrolled)
     assert "未设收款账户" in page  # no account yet: the warning, and nothing to choose
+    household_accounts = reverse(
+        "payments:household_accounts", args=[enrolled.enrolment.household_id]
+    )
+    assert household_accounts in page and 'data-testid="payee-submit"' not in page
 
     head = open_account(enrolled.head, 711)
     spouse = open_account(enrolled.members[1], 712)
