@@ -208,3 +208,35 @@ def test_the_csv_quotes_fields_exactly_as_the_csv_module_does(world):
     assert parsed[2][6] == '补发2026年10月低保,"X"'
     assert parsed[3][3] == ""
     assert BankFileExport.objects.get(batch=batch).line_count == 3
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_the_csv_is_the_same_whatever_the_page_size(world, monkeypatch, chunk):
+    """The CSV's pages are read ahead too (PostgreSQL), and each line's purpose is looked up
+    by its kind and month: the bytes equal what the csv module writes, in pages of any size,
+    for lines of three kinds and two months, also a month before the keys' epoch."""
+    import datetime as dt
+
+    from minzheng.kernel.payments import bankfile
+    from minzheng.kernel.payments.models import LineKind
+
+    _setup, batch = _approved(world)
+    lines = list(PaymentLine.objects.filter(batch=batch).order_by("pk"))
+    PaymentLine.objects.filter(pk=lines[1].pk).update(
+        kind=LineKind.BACK_PAY, for_month=dt.date(1999, 12, 1)
+    )
+    PaymentLine.objects.filter(pk=lines[2].pk).update(kind=LineKind.REISSUE, reissue_of=lines[0].pk)
+    monkeypatch.setattr(bankfile, "CHUNK", chunk)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\r\n")
+    for page in bankfile.rows(batch):
+        writer.writerows(page)
+    pages = list(bankfile.csv_pages(batch))
+    assert [lines for _text, lines in pages] == {1: [1, 1, 1], 2: [2, 1], 3: [3]}[chunk]
+    assert "".join(text for text, _lines in pages) == expected.getvalue()
+    purposes = [row[6] for row in csv.reader(io.StringIO(expected.getvalue()))]
+    assert purposes == [
+        f"2026年12月{LABEL}",
+        f"补发1999年12月{LABEL}",
+        f"2026年12月{LABEL}（重发）",
+    ]
