@@ -285,6 +285,9 @@ def test_a_dibao_application_from_the_portal_to_the_bank_file(
     facts = approver.locator("main").inner_text()
     assert f"{monthly:.2f}" in facts
     assert enrolment.start_month.strftime("%Y-%m") in facts
+    # No bank account yet: the enrolment has no payee and the page says so.
+    assert enrolment.payee_account_id is None
+    assert "未设收款账户" in approver.locator("[data-testid=payee]").inner_text()
     journey.shot(approver, "county-approval")
 
     # 8. The clerk records the household head's payee account; the page shows it masked.
@@ -298,6 +301,10 @@ def test_a_dibao_application_from_the_portal_to_the_bank_file(
     assert ACCOUNT not in clerk.content()
     assert ACCOUNT[-4:] in accounts and mask_name(head.name) in accounts
     journey.shot(clerk, "payee-account")
+    # The head's new account became the enrolment's payee; the case page shows it masked.
+    _case_page(clerk, base, case)
+    payee = clerk.locator("[data-testid=payee]").inner_text()
+    assert ACCOUNT[-4:] in payee and ACCOUNT not in clerk.content() and "未设收款账户" not in payee
     clerk.context.close()
 
     # 9. The month's batch: a county officer generates it for the first month paid.
