@@ -254,9 +254,30 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "overdue_count": sum(1 for r in rows if r["item"].overdue),
             "can_file": can_file,
             "household_work": _household_work(actor, today) if can_file else None,
+            "payee_missing": _payee_missing(actor, today),
             "casework": True,
         },
     )
+
+
+def _payee_missing(actor: User, today: dt.date) -> dict[str, Any] | None:
+    """The worklist's enrolments without an active payee account (None: the actor records no
+    payee accounts anywhere, so the section is not shown)."""
+    if not has_perm(actor, Perm.PAYMENTS_PAYEE_CHANGE):
+        return None
+    missing = selectors.enrolments_without_payee(actor=actor, today=today)
+    shown = list(missing[:WORKLIST_HOUSEHOLD_ROWS])
+    return {
+        "count": len(shown) if len(shown) < WORKLIST_HOUSEHOLD_ROWS else missing.count(),
+        "rows": [
+            {
+                "enrolment": enrolment,
+                "applicant": mask_name(enrolment.application.applicant.name),
+                "closed": enrolment.payee_account is not None,
+            }
+            for enrolment in shown
+        ],
+    }
 
 
 def _household_work(actor: User, today: dt.date) -> dict[str, Any]:

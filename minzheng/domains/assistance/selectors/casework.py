@@ -28,6 +28,7 @@ from minzheng.domains.assistance.models.casework import (
 )
 from minzheng.kernel.accounts.models import UserKind
 from minzheng.kernel.accounts.permissions import Perm, scope_paths
+from minzheng.kernel.payments.models import AccountStatus
 from minzheng.kernel.people.models import Membership
 from minzheng.kernel.regions.models import LEVEL_DEPTH, RegionLevel
 from minzheng.kernel.regions.selectors import path_filter
@@ -45,6 +46,7 @@ __all__ = [
     "application_scope",
     "application_timeline",
     "enrolments_payable",
+    "enrolments_without_payee",
     "programme_list",
     "relative_list",
     "worklist",
@@ -167,6 +169,24 @@ def relative_list(*, actor: User) -> QuerySet[RelativeRegistration]:
         RelativeRegistration.objects.filter(path_filter(paths, field="region"))
         .select_related("staff", "relative", "region")
         .order_by("-id")
+    )
+
+
+def enrolments_without_payee(*, actor: User, today: dt.date) -> QuerySet[Enrolment]:
+    """Enrolments still to be paid monthly whose payee account is missing or closed, in the
+    towns where the actor records payee accounts: the payroll rejects them until one is
+    recorded or chosen. Ordered by town, then enrolment."""
+    paths = scope_paths(actor, Perm.PAYMENTS_PAYEE_CHANGE)
+    month = today.replace(day=1)
+    return (
+        Enrolment.objects.filter(path_filter(paths, field="region"), monthly_amount__gt=0)
+        .filter(
+            Q(state__in=[EnrolmentState.ACTIVE, EnrolmentState.SUSPENDED])
+            | Q(state=EnrolmentState.STOPPED, end_month__gte=month)
+        )
+        .filter(Q(payee_account__isnull=True) | ~Q(payee_account__status=AccountStatus.ACTIVE))
+        .select_related("programme", "region", "payee_account", "application__applicant")
+        .order_by("region__path", "id")
     )
 
 

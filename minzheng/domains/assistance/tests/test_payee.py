@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from minzheng.common.errors import Conflict, PermissionRefused, ValidationFailed
+from minzheng.domains.assistance import selectors as services_selectors
 from minzheng.domains.assistance import services
 from minzheng.domains.assistance.payroll import monthly_entitlements
 from minzheng.domains.assistance.tests.test_casework_support import cast
@@ -242,3 +243,41 @@ def test_a_reviewer_sees_the_payee_but_no_form_to_change_it(couple):
     other = open_account(enrolled.members[1], 712)
     client.post(url, {"payee-account": other.pk, "payee-reason": "代领"})
     assert _payee(enrolled) != other.pk
+
+
+def _worklist(user) -> str:  # type: ignore[no-untyped-def]
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(user)
+    return client.get(reverse("assistance:worklist")).content.decode()
+
+
+def test_the_worklist_lists_enrolments_without_a_payee_until_one_is_recorded(couple):
+    c, enrolled = couple
+    case_url = reverse("assistance:case", args=[enrolled.enrolment.case_number])
+
+    page = _worklist(c.clerk)
+    assert 'data-testid="payee-missing"' in page and case_url in page
+    assert "无账户" in page
+    assert enrolled.head.name not in page  # the applicant masked
+    # Another town's clerk, and a reviewer who records no accounts, do not get the list.
+    assert case_url not in _worklist(c.world.other_town_clerk)
+    assert 'data-testid="payee-missing"' not in _worklist(c.reviewer)
+
+    account = open_account(enrolled.head, 711)
+    assert case_url not in _worklist(c.clerk)
+
+    payee_account_close(actor=None, account=account, reason="银行销户")
+    page = _worklist(c.clerk)
+    assert case_url in page and "账户已销户" in page
+    selected = services_selectors.enrolments_without_payee(
+        actor=c.clerk, today=enrolled.enrolment.start_month
+    )
+    assert list(selected) == [enrolled.enrolment]
+    services.enrolment_stop(
+        actor=c.approver,
+        enrolment=enrolled.enrolment,
+        reason="收入超过标准",
+        end_month=enrolled.enrolment.start_month,
+    )
+    later = dt.date(enrolled.enrolment.start_month.year + 1, 1, 1)
+    assert not services_selectors.enrolments_without_payee(actor=c.clerk, today=later).exists()
