@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from minzheng.kernel.accounts.models import Role, User
 from minzheng.kernel.accounts.services import staff_create
-from minzheng.kernel.payments.entitlements import Entitlements
+from minzheng.kernel.payments.entitlements import EntitlementQuery, Entitlements
 from minzheng.kernel.payments.models import PayeeAccount
 from minzheng.kernel.payments.services import payee_account_create
 from minzheng.testing.world import NANHU, PASSWORD, World
@@ -62,3 +62,22 @@ def payroll(world: World) -> Payroll:
         grants=[(Role.COUNTY_APPROVER, world.regions[NANHU])],
     )
     return Payroll(accounts=accounts, beneficiaries=[9001, 9002, 9003], second_approver=second)
+
+
+def as_query(entitlements: Entitlements) -> EntitlementQuery:
+    """The same rows as an ``EntitlementQuery``: a SELECT of literal parameters (UNION ALL),
+    as a domain's source gives the monthly payroll its queryset's SQL."""
+    rows = list(
+        zip(
+            entitlements.beneficiary_ids.tolist(),
+            entitlements.payee_account_ids.tolist(),
+            entitlements.amounts_fen.tolist(),
+            entitlements.members.tolist(),
+            entitlements.region_ids.tolist(),
+            strict=True,
+        )
+    )
+    if not rows:
+        return EntitlementQuery(sql="SELECT 0, 0, 0, 0, 0 WHERE 1 = 0", params=())
+    sql = " UNION ALL ".join(["SELECT %s, %s, %s, %s, %s"] * len(rows))
+    return EntitlementQuery(sql=sql, params=tuple(value for row in rows for value in row))

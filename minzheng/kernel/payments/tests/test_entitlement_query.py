@@ -8,29 +8,13 @@ from decimal import Decimal
 import pytest
 
 from minzheng.common.errors import ValidationFailed
-from minzheng.kernel.payments.entitlements import EntitlementQuery, Entitlements, to_fen
+from minzheng.kernel.payments.entitlements import to_fen
 from minzheng.kernel.payments.models import PaymentBatch, PaymentLine
 from minzheng.kernel.payments.services import payee_account_close, payment_batch_generate
-from minzheng.kernel.payments.tests.factories import LABEL, MONTH, PROGRAMME, payroll
+from minzheng.kernel.payments.tests.factories import LABEL, MONTH, PROGRAMME, as_query, payroll
 from minzheng.testing.world import NANHU
 
 pytestmark = pytest.mark.django_db
-
-
-def _query(entitlements: Entitlements) -> EntitlementQuery:
-    """The arrays' rows as a SELECT of literal parameters (UNION ALL)."""
-    rows = list(
-        zip(
-            entitlements.beneficiary_ids.tolist(),
-            entitlements.payee_account_ids.tolist(),
-            entitlements.amounts_fen.tolist(),
-            entitlements.members.tolist(),
-            entitlements.region_ids.tolist(),
-            strict=True,
-        )
-    )
-    sql = " UNION ALL ".join(["SELECT %s, %s, %s, %s, %s"] * len(rows))
-    return EntitlementQuery(sql=sql, params=tuple(value for row in rows for value in row))
 
 
 def _generate(world, entitlements):  # type: ignore[no-untyped-def]
@@ -52,11 +36,11 @@ def _lines() -> list[tuple[int, int, Decimal, int]]:
 
 def test_a_query_writes_the_same_lines_as_the_arrays_once(world):
     setup = payroll(world)
-    first = _generate(world, _query(setup.entitlements(upto=2)))
+    first = _generate(world, as_query(setup.entitlements(upto=2)))
     assert (first.inserted, first.already_paid, first.rejected) == (2, 0, 0)
     assert first.batch.total_amount == Decimal("1150.50")
 
-    again = _generate(world, _query(setup.entitlements()))  # one new, two already paid
+    again = _generate(world, as_query(setup.entitlements()))  # one new, two already paid
 
     assert (again.inserted, again.already_paid, again.rejected) == (1, 2, 0)
     assert again.batch.pk == first.batch.pk
@@ -76,7 +60,7 @@ def test_a_query_s_rows_without_an_active_account_are_rejected(world):
     setup = payroll(world)
     payee_account_close(actor=None, account=setup.accounts[0], reason="销户")
 
-    result = _generate(world, _query(setup.entitlements()))
+    result = _generate(world, as_query(setup.entitlements()))
 
     assert (result.inserted, result.rejected) == (2, 1)
     assert setup.beneficiaries[0] not in {line[0] for line in _lines()}
@@ -87,7 +71,7 @@ def test_a_query_giving_a_beneficiary_twice_is_refused_and_writes_nothing(world)
     twice = setup.entitlements().take([0, 1, 1])
 
     with pytest.raises(ValidationFailed):
-        _generate(world, _query(twice))
+        _generate(world, as_query(twice))
 
     assert not PaymentLine.objects.exists() and not PaymentBatch.objects.exists()
 
@@ -100,7 +84,7 @@ def test_an_entitlement_query_is_not_back_pay(world):
             programme=PROGRAMME,
             county=world.regions[NANHU],
             month=MONTH,
-            entitlements=_query(setup.entitlements()),
+            entitlements=as_query(setup.entitlements()),
             label=LABEL,
             kind="back_pay",
         )

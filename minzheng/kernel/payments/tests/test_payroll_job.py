@@ -22,6 +22,7 @@ from minzheng.kernel.payments.tests.factories import (
     MONTH,
     PROGRAMME,
     account_number,
+    as_query,
     payroll,
 )
 from minzheng.testing.world import NANHU
@@ -29,9 +30,10 @@ from minzheng.testing.world import NANHU
 WANGDIAN_COUNTY = "330411"
 
 
-@pytest.fixture
-def two_counties(world):
-    """Entitlements for three beneficiaries of 南湖区 and one of 秀洲区, from a source."""
+@pytest.fixture(params=["arrays", "query"])
+def two_counties(world, request):
+    """Entitlements for three beneficiaries of 南湖区 and one of 秀洲区, from a source that
+    gives arrays or (as the assistance programmes do) a query."""
     setup = payroll(world)
     wangdian_head = world.families["wangdian"].head
     wangdian_account = payee_account_create(
@@ -49,13 +51,19 @@ def two_counties(world):
     }
     # The programme's real source (the assistance domain registers "dibao") comes back after.
     real = ENTITLEMENT_SOURCES.get(PROGRAMME)
-    register_entitlement_source(
-        EntitlementSource(
+
+    def entitlements(county: str, month: object) -> Entitlements:
+        return by_county.get(county, Entitlements.empty())
+
+    if request.param == "arrays":
+        source = EntitlementSource(programme=PROGRAMME, label=LABEL, entitlements=entitlements)
+    else:
+        source = EntitlementSource(
             programme=PROGRAMME,
             label=LABEL,
-            entitlements=lambda county, month: by_county.get(county, Entitlements.empty()),
+            query=lambda county, month: as_query(entitlements(county, month)),
         )
-    )
+    register_entitlement_source(source)
     yield setup, by_county
     ENTITLEMENT_SOURCES.pop(PROGRAMME, None)
     if real is not None:
