@@ -1,13 +1,16 @@
 """Named callbacks that a kernel calls and domains register: how a kernel tells a domain
 about a change without importing it (the imports run one way, domains → kernel).
 
-A domain registers its hooks in its AppConfig.ready(). The kernel calls them inside the
-transaction of the change, so what a hook writes commits or rolls back with it, and a hook
-that raises aborts the change: hooks must stay small and set-based.
+A domain registers its hooks in its AppConfig.ready(). Called inside the transaction of
+the change (``hooks(...)``), what a hook writes commits or rolls back with it, and a hook
+that raises aborts the change: such hooks must stay small and set-based. Called after the
+commit (``hooks.call_each_logged(logger, ...)``), one failing hook is logged and the others
+still run: the change itself is done by then.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Generic, ParamSpec
 
@@ -35,3 +38,11 @@ class Hooks(Generic[P]):
         """Call every hook in the order registered; an exception propagates."""
         for hook in list(self._hooks.values()):
             hook(*args, **kwargs)
+
+    def call_each_logged(self, logger: logging.Logger, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Call every hook in order; an exception is logged and the next hook still runs."""
+        for name, hook in list(self._hooks.items()):
+            try:
+                hook(*args, **kwargs)
+            except Exception:
+                logger.exception("Hook %s (%s) failed", name, self.description)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from minzheng.common.hooks import Hooks
@@ -33,3 +35,19 @@ def test_an_exception_in_a_hook_reaches_the_caller():
     hooks.register("broken", broken)
     with pytest.raises(RuntimeError, match="refused"):
         hooks()
+
+
+def test_logged_calls_run_every_hook_and_log_the_failing_one(caplog):
+    calls: list[str] = []
+    hooks: Hooks[[str]] = Hooks("a test after commit")
+
+    def broken(value: str) -> None:
+        raise RuntimeError("refused")
+
+    hooks.register("broken", broken)
+    hooks.register("works", calls.append)
+
+    hooks.call_each_logged(logging.getLogger("minzheng.test"), "batch 7")
+
+    assert calls == ["batch 7"]
+    assert "Hook broken (a test after commit) failed" in caplog.text
