@@ -18,88 +18,24 @@ from django.db import connection
 from minzheng.domains.assistance import determination
 from minzheng.domains.assistance.assess import household_assess_unscoped
 from minzheng.domains.assistance.services import payroll as payroll_services
+from minzheng.domains.assistance.services.review import add_months
 from minzheng.domains.assistance.tests.test_casework_support import cast, today
-from minzheng.domains.assistance.tests.test_determination_assets import _import
-from minzheng.domains.assistance.tests.test_payroll_support import NANHU, household_with
-from minzheng.domains.assistance.tests.test_review_support import enrolled, id_number
+from minzheng.domains.assistance.tests.test_enrolled_county_support import OLD, enrolled_county
+from minzheng.domains.assistance.tests.test_payroll_support import NANHU
+from minzheng.domains.assistance.tests.test_review_support import enrolled
 from minzheng.kernel.audit.models import AuditEvent
 from minzheng.kernel.parameters.selectors import system_in_force
 from minzheng.kernel.payments.models import LineKind, Overpayment, PaymentLine
-from minzheng.kernel.people.models import Household
 from minzheng.kernel.verification.services import verification_report_create
 
 pytestmark = pytest.mark.django_db
 
-OLD = [dt.date(1950, 3, 1)]
-TRIO = [dt.date(1948, 4, 5), dt.date(1950, 9, 9), dt.date(1975, 2, 3)]
-DEPOSITS = "公民身份号码,姓名,金融机构,资产类型,余额或市值（元）,查询基准日"
-VEHICLES = "公民身份号码,姓名,号牌号码,车辆类型,初次登记日期,购置价格（元）"
-WAGES = "公民身份号码,姓名,所属月份,所得项目,收入额（元）,扣缴义务人"
-
-
-def _add_months(month: dt.date, offset: int) -> dt.date:
-    year, number = divmod(month.month - 1 + offset, 12)
-    return dt.date(month.year + year, number + 1, 1)
-
 
 @pytest.fixture
 def county(world, settings, tmp_path):
-    """南湖区 with three enrolled dibao households and a household that is not enrolled.
-
-    Enrolled: a single; three members, one earning a wage; a single holding deposits under
-    the limit. Not enrolled: a couple with deposits, a car and a wage of their own (and the
-    world's own families).
-    """
-    c = cast(world)
-    families = {
-        "single": enrolled(c, 81, OLD),
-        "trio": enrolled(c, 82, TRIO),
-        "saver": enrolled(c, 83, OLD),
-    }
-    outsider, outsiders = household_with(
-        c, seq=85, births=[dt.date(1949, 1, 2), dt.date(1951, 7, 8)], address="未纳入路85号"
-    )
-    month = today().replace(day=1)
-    as_of = (month - dt.timedelta(days=1)).isoformat()
-    saver, earner = families["saver"].head, families["trio"].members[2]
-    _import(
-        settings,
-        tmp_path,
-        "deposit",
-        DEPOSITS,
-        [
-            f"{id_number(saver)},{saver.name},嘉兴银行,deposit,5000.00,{as_of}",
-            f"{id_number(outsiders[0])},{outsiders[0].name},嘉兴银行,deposit,800.00,{as_of}",
-        ],
-        "deposits.csv",
-        today=today(),
-    )
-    _import(
-        settings,
-        tmp_path,
-        "vehicle",
-        VEHICLES,
-        [f"{id_number(outsiders[1])},{outsiders[1].name},浙F85858,car,2021-03-01,90000"],
-        "vehicles.csv",
-        today=today(),
-    )
-    _import(
-        settings,
-        tmp_path,
-        "wage_tax",
-        WAGES,
-        [
-            f"{id_number(p)},{p.name},{_add_months(month, -n):%Y-%m},wage,{amount}.00,某公司"
-            for p, amount in [(earner, 600), (outsiders[1], 900)]
-            for n in range(1, 13)
-        ],
-        "wages.csv",
-        today=today(),
-    )
-    # The single assessment reads incomes and assets from the household's verification report.
-    for household in Household.objects.order_by("id"):
-        verification_report_create(actor=None, household=household, purpose="review", as_of=month)
-    return c, families, outsider, outsiders
+    """南湖区 with three enrolled dibao households and a household that is not enrolled
+    (see ``enrolled_county``)."""
+    return enrolled_county(world, settings, tmp_path, seq=81, driver=False)
 
 
 def _whole_county_due(month: dt.date, households: np.ndarray) -> dict[int, int]:
@@ -124,7 +60,7 @@ def test_the_amounts_due_read_only_the_enrolled_households(world, county, monkey
     enrolled_ids = {f.enrolment.household_id for f in families.values()}
     enrolled_persons = {p.pk for f in families.values() for p in f.members}
     first = max(f.enrolment.start_month for f in families.values())
-    months = [first, _add_months(first, 1)]
+    months = [first, add_months(first, 1)]
     reads: list[tuple[object, determination.CountyPopulation]] = []
     evaluated: list[determination.CountyPopulation] = []
     asset_persons: list[np.ndarray] = []
@@ -207,7 +143,7 @@ def test_the_amounts_due_read_only_the_enrolled_households(world, county, monkey
         county=NANHU,
         first_month=months[0],
         last_month=months[-1],
-        pay_month=_add_months(months[-1], 1),
+        pay_month=add_months(months[-1], 1),
     )
     assert [set(np.asarray(w).tolist()) for w, _ in reads] == [enrolled_ids] * len(months)
     assert result.due_rows == len(enrolled_ids) * len(months) and result.not_assessed == 0
@@ -236,8 +172,8 @@ def test_a_county_without_enrolments_reads_nothing(world, monkeypatch):
     result = payroll_services.enrolment_back_pay(
         actor=c.approver,
         county=NANHU,
-        first_month=_add_months(month, -3),
-        last_month=_add_months(month, -1),
+        first_month=add_months(month, -3),
+        last_month=add_months(month, -1),
         pay_month=month,
     )
     assert (result.due_rows, result.not_assessed, result.overpayments) == (0, 0, 0)
@@ -257,7 +193,7 @@ def test_a_month_before_the_enrolments_start_reads_nothing(world, monkeypatch):
     households, *_rest = payroll_services.enrolment_due_amounts(
         programme="dibao",
         county=NANHU,
-        month=_add_months(enrolment.start_month, -1),
+        month=add_months(enrolment.start_month, -1),
         system=system_in_force(),
     )
     assert not len(households)

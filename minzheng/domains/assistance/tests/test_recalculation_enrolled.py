@@ -25,101 +25,26 @@ from minzheng.domains.assistance.models.review import (
     ReviewStatus,
 )
 from minzheng.domains.assistance.services import review as reviews
-from minzheng.domains.assistance.tests.test_casework_support import cast, today
-from minzheng.domains.assistance.tests.test_determination_assets import _import
+from minzheng.domains.assistance.tests.test_casework_support import today
+from minzheng.domains.assistance.tests.test_enrolled_county_support import enrolled_county
 from minzheng.domains.assistance.tests.test_payroll_back_pay import _standard
-from minzheng.domains.assistance.tests.test_payroll_support import NANHU, household_with
-from minzheng.domains.assistance.tests.test_review_support import enrolled, id_number
+from minzheng.domains.assistance.tests.test_payroll_support import NANHU
 from minzheng.kernel.jobs.services import job_run_chunk
 from minzheng.kernel.parameters.selectors import system_in_force
 from minzheng.kernel.parameters.services import parameter_change_confirm, parameter_change_propose
-from minzheng.kernel.people.models import Household
-from minzheng.kernel.verification.services import verification_report_create
 
 pytestmark = pytest.mark.django_db
-
-OLD = [dt.date(1950, 3, 1)]
-TRIO = [dt.date(1948, 4, 5), dt.date(1950, 9, 9), dt.date(1975, 2, 3)]
-DEPOSITS = "公民身份号码,姓名,金融机构,资产类型,余额或市值（元）,查询基准日"
-VEHICLES = "公民身份号码,姓名,号牌号码,车辆类型,初次登记日期,购置价格（元）"
-WAGES = "公民身份号码,姓名,所属月份,所得项目,收入额（元）,扣缴义务人"
 
 
 def _month() -> dt.date:
     return today().replace(day=1)
 
 
-def _months_before(month: dt.date, count: int) -> list[dt.date]:
-    return [reviews.add_months(month, -n) for n in range(1, count + 1)]
-
-
 @pytest.fixture
 def county(world, settings, tmp_path):
-    """南湖区 with four enrolled households and a household that is not enrolled.
-
-    Enrolled: a single; three members, one of them earning a wage; a single holding deposits
-    under the limit; a single owning a car (the rules pay it nothing). Not enrolled: a
-    couple with deposits, a car and a wage of their own (and the world's own family).
-    """
-    c = cast(world)
-    families = {
-        "single": enrolled(c, 41, OLD),
-        "trio": enrolled(c, 42, TRIO),
-        "saver": enrolled(c, 43, OLD),
-        "driver": enrolled(c, 44, OLD),
-    }
-    outsider, outsiders = household_with(
-        c, seq=45, births=[dt.date(1949, 1, 2), dt.date(1951, 7, 8)], address="未纳入路45号"
-    )
-    month = _month()
-    as_of = (month - dt.timedelta(days=1)).isoformat()  # the last day of the previous month
-    saver, driver, earner = (
-        families["saver"].head,
-        families["driver"].head,
-        families["trio"].members[2],
-    )
-    _import(
-        settings,
-        tmp_path,
-        "deposit",
-        DEPOSITS,
-        [
-            f"{id_number(saver)},{saver.name},嘉兴银行,deposit,5000.00,{as_of}",
-            f"{id_number(outsiders[0])},{outsiders[0].name},嘉兴银行,deposit,800.00,{as_of}",
-        ],
-        "deposits.csv",
-        today=today(),
-    )
-    _import(
-        settings,
-        tmp_path,
-        "vehicle",
-        VEHICLES,
-        [
-            f"{id_number(driver)},{driver.name},浙F44444,car,2021-03-01,150000",
-            f"{id_number(outsiders[1])},{outsiders[1].name},浙F45454,car,2021-03-01,90000",
-        ],
-        "vehicles.csv",
-        today=today(),
-    )
-    earners = [(earner, 600), (outsiders[1], 900)]
-    _import(
-        settings,
-        tmp_path,
-        "wage_tax",
-        WAGES,
-        [
-            f"{id_number(p)},{p.name},{m:%Y-%m},wage,{amount}.00,某公司"
-            for p, amount in earners
-            for m in _months_before(month, 12)
-        ],
-        "wages.csv",
-        today=today(),
-    )
-    # The single assessment reads incomes and assets from the household's verification report.
-    for household in Household.objects.order_by("id"):
-        verification_report_create(actor=None, household=household, purpose="review", as_of=month)
-    return c, families, outsider, outsiders
+    """南湖区 with four enrolled households (one of them owning a car) and a household that is
+    not enrolled (see ``enrolled_county``)."""
+    return enrolled_county(world, settings, tmp_path, seq=41, driver=True)
 
 
 def _confirmed_raise(world, month: dt.date, raise_by: int):  # type: ignore[no-untyped-def]
