@@ -50,6 +50,7 @@ from minzheng.domains.assistance.models.casework import (
 from minzheng.domains.assistance.selectors import discovery as discovery_selectors
 from minzheng.kernel.accounts.models import Role, User, UserKind
 from minzheng.kernel.accounts.permissions import Perm, has_perm, roles
+from minzheng.kernel.payments.models import PayeeAccount
 from minzheng.kernel.people.selectors import household_list
 from minzheng.kernel.workflow import calendar
 from minzheng.kernel.workflow import selectors as workflow_selectors
@@ -404,7 +405,7 @@ def application_detail(request: HttpRequest, case_number: str) -> HttpResponse:
             "enrolment": enrolment,
             "payee": enrolment.payee_account if enrolment else None,
             "payee_form": (
-                PayeeForm(prefix="payee", choices=_payee_choices(enrolment))
+                PayeeForm(prefix="payee", choices=_payee_choices(services.payee_choices(enrolment)))
                 if enrolment and has_perm(actor, Perm.PAYMENTS_PAYEE_CHANGE, enrolment.region)
                 else None
             ),
@@ -462,14 +463,14 @@ def application_step(request: HttpRequest, case_number: str, step: str) -> HttpR
     return redirect(target)
 
 
-def _payee_choices(enrolment: Enrolment) -> list[tuple[int, str]]:
-    """The household's members' active accounts, masked: holder, bank, account number."""
+def _payee_choices(accounts: list[PayeeAccount]) -> list[tuple[int, str]]:
+    """The form's choices, masked: holder, bank, account number."""
     return [
         (
             account.pk,
             f"{account.holder_name_masked} · {account.bank_name} · {account.account_number_masked}",
         )
-        for account in services.payee_choices(enrolment)
+        for account in accounts
     ]
 
 
@@ -483,13 +484,12 @@ def enrolment_payee(request: HttpRequest, case_number: str) -> HttpResponse:
     enrolment = Enrolment.objects.filter(application=application).first()
     if enrolment is None:
         raise NotFound(_("This application has no enrolment."), code="enrolment_not_found")
-    form = PayeeForm(request.POST, prefix="payee", choices=_payee_choices(enrolment))
+    accounts = {account.pk: account for account in services.payee_choices(enrolment)}
+    form = PayeeForm(request.POST, prefix="payee", choices=_payee_choices(list(accounts.values())))
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect(target)
-    account = next(
-        a for a in services.payee_choices(enrolment) if a.pk == form.cleaned_data["account"]
-    )
+    account = accounts[form.cleaned_data["account"]]
     try:
         services.enrolment_payee_set(
             actor=actor, enrolment=enrolment, account=account, reason=form.cleaned_data["reason"]
